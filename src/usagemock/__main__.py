@@ -1,0 +1,5 @@
+"""``python -m usagemock`` runs the CLI."""
+
+from usagemock.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""Who may see what: bearer tokens, the org each belongs to, and the org ids each may read.
+
+With no fixtures file every token works: for Kenbun it maps to an org of its own, and for Timbal
+it may read any org id. A fixtures file names tokens on purpose, so 401, 400 and 403 can be
+exercised: any token it does not name is rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from usagemock.yamlfile import load_checked
+
+ANY_ORG = "*"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """What a valid token stands for."""
+
+    token: str
+    org_id: str | None
+    """The org a fixtures file gives the token; None when it has none, or in open mode."""
+    org_from_token: bool
+    """Open mode: the token's org is derived from the token itself, deterministically."""
+    readable: frozenset[str] | None
+    """Timbal org ids the token may read; None means any."""
+
+    def may_read(self, org_id: str) -> bool:
+        """Whether this token may read Timbal org ``org_id``."""
+        return self.readable is None or org_id in self.readable
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Maps tokens to principals; ``tokens`` None means open mode (any token is valid)."""
+
+    tokens: Mapping[str, Principal] | None = None
+    org_names: Mapping[str, str] | None = None
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal behind ``token``, or None when the token is not valid."""
+        if self.tokens is None:
+            return Principal(token=token, org_id=None, org_from_token=True, readable=None)
+        return self.tokens.get(token)
+
+    def org_name(self, org_id: str) -> str | None:
+        """The name a fixtures file gives ``org_id``, if any."""
+        return (self.org_names or {}).get(org_id)
+
+
+OPEN = AccessPolicy()
+
+_TOKEN_ENTRY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "org": {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "description": "the org the token belongs to; null: a token without an org",
+        },
+        "can_read": {
+            "description": "Timbal org ids the token may read, or '*' for all",
+            "oneOf": [
+                {"const": ANY_ORG},
+                {"type": "array", "items": {"type": "string", "minLength": 1}},
+            ],
+        },
+    },
+}
+FIXTURES_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["tokens"],
+    "properties": {
+        "tokens": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": r"^\S+$"},
+            "additionalProperties": _TOKEN_ENTRY,
+        },
+        "orgs": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"name": {"type": "string", "minLength": 1}},
+            },
+        },
+    },
+}
+
+
+def load_access(path: Path) -> AccessPolicy:
+    """Read a fixtures file (see fixtures/access.yaml) into an access policy."""
+    data = load_checked(path, FIXTURES_SCHEMA)
+    tokens = {}
+    for token, entry in data["tokens"].items():
+        entry = entry or {}
+        org = entry.get("org")
+        can_read = entry.get("can_read", [org] if org else [])
+        readable = None if can_read == ANY_ORG else frozenset(can_read)
+        tokens[str(token)] = Principal(str(token), org, org_from_token=False, readable=readable)
+    names = {org: spec["name"] for org, spec in (data.get("orgs") or {}).items() if spec}
+    return AccessPolicy(tokens=tokens, org_names=names)

@@ -1,0 +1,35 @@
+"""Deterministic identities: every random choice about an org comes from (seed, api, key)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from faker import Faker
+
+_faker = Faker("en_US")
+
+
+def derive_seed(seed: int, *parts: str) -> int:
+    """A stable 64-bit seed for ``parts`` (Python's hash() changes between processes)."""
+    digest = hashlib.blake2b(":".join((str(seed), *parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def rng_for(seed: int, *parts: str) -> random.Random:
+    """A random generator private to ``parts``: the same arguments give the same draws."""
+    return random.Random(derive_seed(seed, *parts))
+
+
+def company_name(seed: int) -> str:
+    """A realistic organisation name, the same for the same seed."""
+    # One shared Faker reseeded per call: building a Faker per org costs milliseconds, and the
+    # domain runs synchronously, so no other caller can draw between seed_instance and company().
+    _faker.seed_instance(seed)
+    return str(_faker.company())
+
+
+def org_id(seed: int) -> str:
+    """An opaque org identifier in the style of the Kenbun docs (``org_`` and 12 characters)."""
+    _faker.seed_instance(seed)
+    return "org_" + _faker.lexify("????????????", letters="abcdefghijklmnopqrstuvwxyz0123456789")

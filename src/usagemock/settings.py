@@ -1,0 +1,117 @@
+"""One frozen settings object, built once at the edge: defaults < ``USAGEMOCK_*`` env < CLI flags."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from usagemock.errors import ConfigError
+from usagemock.specs import API_NAMES
+
+SERVE_CHOICES = ("all", *API_NAMES)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the mock server needs to know to start."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    seed: int = 0
+    api: str = "all"
+    """``all`` serves every API under its own prefix; an API name serves that one at the root."""
+    fixtures: Path | None = None
+    """A fixtures file naming tokens and the orgs they may read; None accepts any token."""
+    validate_responses: bool = False
+    """Check every response against the spec (the tests turn this on; it costs throughput)."""
+    access_log: bool = True
+    """Log one line per request (turn off for load tests)."""
+
+    @property
+    def apis(self) -> tuple[str, ...]:
+        """The APIs this server serves."""
+        return API_NAMES if self.api == "all" else (self.api,)
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the server binds only to this machine."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def _port(text: str, source: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        raise ConfigError(f"{source} is {text!r}, not a port number; use a whole number 1-65535.")
+    return port
+
+
+def _seed(text: str, source: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"{source} is {text!r}, not a whole number; use e.g. 42.") from None
+
+
+def _api(text: str, source: str) -> str:
+    if text not in SERVE_CHOICES:
+        raise ConfigError(f"{source} is {text!r}; use one of: {', '.join(SERVE_CHOICES)}.")
+    return text
+
+
+def _fixtures(text: str, source: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise ConfigError(f"{source} is {text!r}, but there is no such file.")
+    return path
+
+
+def _flag(text: str, source: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{source} is {text!r}; use true or false.")
+
+
+def _host(text: str, source: str) -> str:
+    if not text.strip():
+        raise ConfigError(f"{source} is empty; use an address such as 127.0.0.1 or 0.0.0.0.")
+    return text.strip()
+
+
+_PARSERS = {
+    "host": _host,
+    "port": _port,
+    "seed": _seed,
+    "api": _api,
+    "fixtures": _fixtures,
+    "validate_responses": _flag,
+    "access_log": _flag,
+}
+
+
+def build_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Settings:
+    """Layer defaults, ``USAGEMOCK_<NAME>`` variables and CLI flags (None means not given)."""
+    values: dict[str, Any] = {}
+    for field in fields(Settings):
+        parse = _PARSERS[field.name]
+        variable = f"USAGEMOCK_{field.name.upper()}"
+        if variable in environ:
+            values[field.name] = parse(environ[variable], f"Environment variable {variable}")
+        flag = flags.get(field.name)
+        if flag is not None:
+            option = "--" + field.name.replace("_", "-")
+            values[field.name] = parse(str(flag), f"Option {option}")
+    return replace(Settings(), **values)

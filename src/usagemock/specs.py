@@ -1,0 +1,166 @@
+"""The bundled OpenAPI documents: where they live, how to load them, and how to lint any document."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import referencing.exceptions
+import yaml
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import OpenAPIV31SpecValidator
+
+from usagemock.errors import SpecError
+
+#: The APIs usagemock mocks, by the name used in URLs, flags and settings.
+API_NAMES: tuple[str, ...] = ("timbal", "kenbun")
+
+
+def spec_path(api: str) -> Path:
+    """Return the path of a bundled spec (``timbal``, ``kenbun``, or ``admin`` later)."""
+    source_tree = Path(__file__).resolve().parents[2] / "specs" / f"{api}.yaml"
+    if source_tree.is_file():  # a checkout (editable install) reads the repository's specs/
+        return source_tree
+    bundled = resources.files("usagemock") / "specs" / f"{api}.yaml"
+    if bundled.is_file():  # an installed wheel carries them inside the package
+        return Path(str(bundled))
+    raise SpecError(f"No bundled spec named {api!r}; expected one of {', '.join(API_NAMES)}.")
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """Read a YAML or JSON OpenAPI document, with an error naming the file when it cannot."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the file ({exc.strerror}).") from exc
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise SpecError(f"{path}{where}: not valid YAML or JSON ({exc}).") from exc
+    if not isinstance(document, dict):
+        raise SpecError(f"{path}: an OpenAPI document must be a mapping at the top level.")
+    return document
+
+
+@functools.cache
+def load_bundled(api: str) -> Mapping[str, Any]:
+    """Load a bundled spec once per process (callers must not mutate it)."""
+    return load_document(spec_path(api))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a document is not valid OpenAPI 3.1, located by a JSON pointer."""
+
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        """Render as ``#/pointer: message``."""
+        return f"#{self.pointer}: {self.message}"
+
+
+def lint(document: Mapping[str, Any]) -> list[Problem]:
+    """Return every problem that makes ``document`` invalid OpenAPI 3.1 (empty when valid)."""
+    version = document.get("openapi")
+    if not (isinstance(version, str) and version.startswith("3.1.")):
+        return [Problem("/openapi", f"expected an OpenAPI 3.1.x document, found {version!r}")]
+    problems = list(_dangling_references(document, document, ""))
+    if problems:  # openapi-spec-validator raises instead of reporting a dangling $ref
+        return problems
+    problems = list(_schema_object_problems(document))
+    seen = {p.message for p in problems}
+    nodes = _pointers_by_identity(document)
+    try:
+        errors = list(OpenAPIV31SpecValidator(document).iter_errors())
+    except referencing.exceptions.Unresolvable as exc:  # a remote $ref we do not fetch
+        return [*problems, Problem("", f"cannot resolve a reference: {exc}")]
+    for error in errors:
+        message = error.message.splitlines()[0]
+        if message in seen:  # the same schema error, already reported with its full location
+            continue
+        seen.add(message)
+        if error.absolute_path:
+            pointer = _pointer(error.absolute_path)
+        else:
+            pointer = nodes.get(id(error.instance), "")
+        problems.append(Problem(pointer, message))
+    return problems
+
+
+_SCHEMA_METASCHEMA = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+
+
+def _dangling_references(node: Any, document: Mapping[str, Any], pointer: str) -> Iterator[Problem]:
+    """Yield each local ``$ref`` (``#/...``) that points at nothing in the document."""
+    if isinstance(node, Mapping):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#") and not _resolves(document, ref[1:]):
+            yield Problem(f"{pointer}/$ref", f"{ref!r} points at nothing in this document")
+        for key, value in node.items():
+            yield from _dangling_references(value, document, f"{pointer}/{_escape(str(key))}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _dangling_references(value, document, f"{pointer}/{index}")
+
+
+def _resolves(document: Any, pointer: str) -> bool:
+    node = document
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False
+    return True
+
+
+def _schema_object_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
+    """Check every Schema Object against the JSON Schema 2020-12 meta-schema, where it stands."""
+    for pointer, schema in _schema_objects(document, ""):
+        for error in _SCHEMA_METASCHEMA.iter_errors(schema):
+            yield Problem(pointer + _pointer(error.absolute_path), error.message)
+
+
+def _schema_objects(node: Any, pointer: str) -> Iterator[tuple[str, Any]]:
+    """Yield (pointer, schema) for each Schema Object: a ``schema`` value or a component schema."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            child = f"{pointer}/{_escape(str(key))}"
+            if key == "schema" or pointer == "/components/schemas":
+                yield child, value
+            else:
+                yield from _schema_objects(value, child)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _schema_objects(value, f"{pointer}/{index}")
+
+
+def _pointers_by_identity(node: Any, pointer: str = "") -> dict[int, str]:
+    """Map id() of each mapping and list in the document to its JSON pointer."""
+    found = {id(node): pointer}
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if isinstance(value, (Mapping, list)):
+                found.update(_pointers_by_identity(value, f"{pointer}/{_escape(str(key))}"))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, (Mapping, list)):
+                found.update(_pointers_by_identity(value, f"{pointer}/{index}"))
+    return found
+
+
+def _pointer(parts: Any) -> str:
+    return "".join(f"/{_escape(str(part))}" for part in parts)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")

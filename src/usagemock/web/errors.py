@@ -1,0 +1,98 @@
+"""Every error leaves in the error body its API documents, through one path per API.
+
+connexion raises problems for auth (401), validation (400), routing (404, 405) and response
+checks (500); handlers raise :class:`connexion.ProblemException` for 403 and 400. The handlers
+registered here turn each into the API's documented body: Timbal's ``ErrorMessage``, Kenbun's
+RFC 9457 problem details. Nothing goes out as HTML or with a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+logger = logging.getLogger("usagemock")
+
+Renderer = Callable[[int, str], tuple[bytes, str]]
+
+
+def _phrase(status: int) -> HTTPStatus:
+    try:
+        return HTTPStatus(status)
+    except ValueError:
+        return HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def timbal_error(status: int, detail: str) -> tuple[bytes, str]:
+    """Timbal's ``ErrorMessage``: a machine code such as ``FORBIDDEN`` and a message."""
+    body = {"code": _phrase(status).name, "message": detail}
+    return json.dumps(body).encode(), "application/json"
+
+
+def kenbun_error(status: int, detail: str) -> tuple[bytes, str]:
+    """Kenbun's (chosen) RFC 9457 problem details."""
+    body = {
+        "type": "about:blank",
+        "title": _phrase(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    return json.dumps(body).encode(), "application/problem+json"
+
+
+RENDERERS: Mapping[str, Renderer] = {"timbal": timbal_error, "kenbun": kenbun_error}
+
+
+def _detail(exc: Exception, status: int) -> str:
+    detail = getattr(exc, "detail", None)
+    if not detail or detail == _phrase(status).phrase:
+        return _HINTS.get(status, _phrase(status).description or _phrase(status).phrase)
+    return str(detail)
+
+
+_HINTS = {
+    401: "Missing or invalid bearer token: send 'Authorization: Bearer <token>'.",
+    404: "No such path in this API; its openapi.json and ui/ list the paths it serves.",
+    405: "This path does not accept that method; the Allow header lists those it does.",
+}
+
+
+def install_error_handlers(app: AsyncApp, api: str) -> None:
+    """Make every error ``app`` sends use ``api``'s documented error body."""
+    render = RENDERERS[api]
+
+    def respond(status: int, detail: str, headers: Mapping[str, str] | None) -> ConnexionResponse:
+        body, mimetype = render(status, detail)
+        kept = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
+        return ConnexionResponse(status_code=status, body=body, mimetype=mimetype, headers=kept)
+
+    def on_http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        status = getattr(exc, "status_code", 500)
+        if status >= 500:
+            logger.error("%s error: %r", api, exc)
+        return respond(status, _detail(exc, status), getattr(exc, "headers", None))
+
+    def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        logger.error("%s handler failed", api, exc_info=exc)
+        return respond(500, "The mock failed unexpectedly; this is a usagemock bug.", None)
+
+    app.add_error_handler(ProblemException, _sync(on_http_error))
+    app.add_error_handler(HTTPException, _sync(on_http_error))
+    app.add_error_handler(Exception, _sync(on_crash))
+
+
+def _sync(handler: Callable[[ConnexionRequest, Exception], ConnexionResponse]) -> Any:
+    """Connexion runs sync error handlers in a thread pool; an async wrapper skips that hop."""
+
+    async def run(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        return handler(request, exc)
+
+    return run

@@ -1,0 +1,238 @@
+"""Make connexion 3.3 load OpenAPI 3.1 documents and validate with JSON Schema 2020-12.
+
+connexion 3.3 rejects 3.1 documents (spec-first/connexion#1396): it checks them against the 3.0
+meta-schema and validates every request and response with Draft 4. This adapter swaps in, without
+touching the document:
+
+* a ``Specification`` that checks the document with openapi-spec-validator's 3.1 validator;
+* body, form, parameter and response validators built on ``Draft202012Validator`` with format
+  checks (``date-time``, ``email``, ``uuid``...), compiled once per schema, not per request;
+* a URI parser that coerces query, path and header strings when ``type`` is an array such as
+  ``["integer", "null"]`` or is absent (``oneOf``), where connexion expects one type name.
+
+It uses two connexion internals, ``ConnexionMiddleware.options`` and ``middleware.main.API``, which
+is why pyproject pins connexion to 3.3.x; tests/web/test_oas31.py pins the behaviour.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import BadRequestProblem, NonConformingResponseBody
+from connexion.middleware.main import API
+from connexion.spec import OpenAPISpecification
+from connexion.uri_parsing import OpenAPIURIParser
+from connexion.validators import (
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    JSONResponseBodyValidator,
+    MultiPartFormDataValidator,
+    ParameterValidator,
+    TextResponseBodyValidator,
+)
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.validators import extend
+
+from usagemock.errors import SpecError
+from usagemock.specs import lint, load_document
+
+
+def _reject_write_only(
+    validator: Any, write_only: bool, instance: Any, schema: Mapping[str, Any]
+) -> Any:
+    if write_only:
+        yield ValidationError("Property is write-only and must not appear in a response")
+
+
+#: Validates response bodies: 2020-12, plus OpenAPI's rule that writeOnly never goes out.
+ResponseValidator = extend(Draft202012Validator, {"writeOnly": _reject_write_only})
+
+_FORMATS = Draft202012Validator.FORMAT_CHECKER
+_CACHE_SIZE = 1024
+_compiled: OrderedDict[tuple[int, type], tuple[Any, Any]] = OrderedDict()
+
+
+def compiled(schema: Any, validator_cls: type = Draft202012Validator) -> Any:
+    """Return a validator for ``schema``, built once and reused while the schema object lives."""
+    key = (id(schema), validator_cls)
+    hit = _compiled.get(key)
+    if hit is not None and hit[0] is schema:  # holding the schema keeps its id from being reused
+        _compiled.move_to_end(key)
+        return hit[1]
+    validator = validator_cls(schema, format_checker=_FORMATS)
+    _compiled[key] = (schema, validator)
+    if len(_compiled) > _CACHE_SIZE:
+        _compiled.popitem(last=False)
+    return validator
+
+
+def describe(error: ValidationError) -> str:
+    """Say which value failed and why, without dumping the schema."""
+    where = "/".join(str(part) for part in error.absolute_path)
+    return f"{error.message} (at '{where}')" if where else error.message
+
+
+class OpenAPI31Specification(OpenAPISpecification):  # type: ignore[misc]
+    """connexion's OpenAPI 3 specification, validated as OpenAPI 3.1 instead of 3.0."""
+
+    @classmethod
+    def _validate_spec(cls, spec: Mapping[str, Any]) -> None:
+        problems = lint(spec)
+        if problems:
+            listed = "\n  ".join(str(problem) for problem in problems)
+            raise SpecError(f"not a valid OpenAPI 3.1 document:\n  {listed}")
+
+
+class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
+    """JSON request bodies, validated with 2020-12."""
+
+    def _validate(self, body: Any) -> Any:
+        if not self._nullable and body is None:
+            raise BadRequestProblem(detail="Request body must not be empty")
+        error = next(compiled(self._schema).iter_errors(body), None)
+        if error is not None:
+            raise BadRequestProblem(detail=f"Request body: {describe(error)}")
+        return body
+
+
+class FormBodyValidator(FormDataValidator):  # type: ignore[misc]
+    """URL-encoded form bodies, validated with 2020-12."""
+
+    @property
+    def _validator(self) -> Any:
+        return compiled(self._schema)
+
+
+class MultiPartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
+    """Multipart form bodies, validated with 2020-12."""
+
+    @property
+    def _validator(self) -> Any:
+        return compiled(self._schema)
+
+
+class JSONResponseValidator(JSONResponseBodyValidator):  # type: ignore[misc]
+    """JSON response bodies, validated with 2020-12 (writeOnly properties rejected)."""
+
+    @property
+    def validator(self) -> Any:
+        return compiled(self._schema, ResponseValidator)
+
+    def _validate(self, body: Any) -> None:
+        error = next(self.validator.iter_errors(body), None)
+        if error is not None:
+            raise NonConformingResponseBody(
+                detail=f"Response body does not conform to specification. {describe(error)}"
+            )
+
+
+class TextResponseValidator(TextResponseBodyValidator, JSONResponseValidator):  # type: ignore[misc]
+    """Plain-text response bodies, validated with 2020-12."""
+
+
+class Parameter31Validator(ParameterValidator):  # type: ignore[misc]
+    """Path, query, header and cookie parameters, validated with 2020-12."""
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: Mapping[str, Any], param_name: str | None = None
+    ) -> str | None:
+        if value is None:
+            if param.get("required"):
+                return f"Missing {parameter_type} parameter '{param['name']}'"
+            return None
+        schema = param.get("schema", {})
+        error = next(compiled(schema).iter_errors(value), None)
+        if error is None:
+            return None
+        return f"Invalid {parameter_type} parameter '{param['name']}': {describe(error)}"
+
+
+def coercion_view(schema: Any) -> Any:
+    """Copy ``schema`` with one type name per level, as connexion's coercion expects.
+
+    ``["integer", "null"]`` becomes ``integer``; a schema without ``type`` takes the type of its
+    first ``oneOf``/``anyOf`` branch that has one, else ``string`` (which coerces nothing). Only
+    coercion sees this view: validation always runs against the original schema.
+    """
+    if not isinstance(schema, Mapping):
+        return schema
+    view = dict(schema)
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        concrete = [name for name in declared if name != "null"]
+        view["type"] = concrete[0] if concrete else "null"
+    elif declared is None:
+        branches = [coercion_view(b) for b in schema.get("oneOf", schema.get("anyOf", []))]
+        view["type"] = next((b["type"] for b in branches if b.get("type") != "string"), "string")
+    if isinstance(schema.get("items"), Mapping):
+        view["items"] = coercion_view(schema["items"])
+    if isinstance(schema.get("properties"), Mapping):
+        view["properties"] = {k: coercion_view(v) for k, v in schema["properties"].items()}
+    return view
+
+
+class URIParser31(OpenAPIURIParser):  # type: ignore[misc]
+    """connexion's OpenAPI URI parser, coercing from 3.1 schemas via :func:`coercion_view`."""
+
+    def __init__(self, param_defns: list[dict[str, Any]], body_defn: Mapping[str, Any]) -> None:
+        params = [{**p, "schema": coercion_view(p.get("schema", {}))} for p in param_defns]
+        body = dict(body_defn)
+        if "schema" in body:
+            body["schema"] = coercion_view(body["schema"])
+        super().__init__(params, body)
+
+
+VALIDATOR_MAP: dict[str, Any] = {
+    "parameter": Parameter31Validator,
+    "body": MediaTypeDict(
+        {
+            "*/*json": JSONBodyValidator,
+            "application/x-www-form-urlencoded": FormBodyValidator,
+            "multipart/form-data": MultiPartBodyValidator,
+        }
+    ),
+    "response": MediaTypeDict(
+        {"*/*json": JSONResponseValidator, "text/plain": TextResponseValidator}
+    ),
+}
+
+
+def load_specification(source: Path | Mapping[str, Any]) -> OpenAPI31Specification:
+    """Load and check an OpenAPI 3.1 document (a path or an already-parsed mapping)."""
+    if isinstance(source, Mapping):
+        return OpenAPI31Specification(copy.deepcopy(dict(source)))
+    try:
+        return OpenAPI31Specification(load_document(source), base_uri=f"{source.parent}/")
+    except SpecError as exc:
+        raise SpecError(f"{source}: {exc}") from exc
+
+
+def add_api(
+    app: AsyncApp,
+    source: Path | Mapping[str, Any],
+    *,
+    base_path: str | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> None:
+    """Register an OpenAPI 3.1 document on ``app``, like ``AsyncApp.add_api`` does for 3.0.
+
+    ``options`` are those of ``AsyncApp.add_api`` (``resolver``, ``validate_responses``...);
+    the 3.1 URI parser and validators are the defaults, and ``validator_map`` may override them.
+    """
+    middleware = app.middleware
+    if middleware.middleware_stack is not None:
+        raise RuntimeError("Cannot add an API after the application has started")
+    specification = load_specification(source)
+    validators = {**VALIDATOR_MAP, **options.pop("validator_map", {})}
+    merged = middleware.options.replace(
+        uri_parser_class=URIParser31, validator_map=validators, **options
+    )
+    middleware.apis.append(API(specification, base_path=base_path, name=name, **merged.__dict__))

@@ -1,0 +1,57 @@
+"""Load a user's YAML file against a JSON Schema, with errors that name the file, line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from usagemock.errors import FixtureError
+
+
+def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:
+    """Parse ``path`` and validate it; raise :class:`FixtureError` listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read the file ({exc.strerror}).") from exc
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FixtureError(f"{path}{line}: not valid YAML ({problem}).") from exc
+    lines = _lines_by_path(node) if node is not None else {}
+    errors = sorted(
+        Draft202012Validator(
+            schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+        ).iter_errors(data),
+        key=lambda e: [str(p) for p in e.absolute_path],
+    )
+    if errors:
+        problems = []
+        for error in errors:
+            where = tuple(error.absolute_path)
+            field = ".".join(str(p) for p in where) or "(top level)"
+            line = lines.get(where, lines.get(where[:-1], 1))
+            problems.append(f"{path}:{line}: {field}: {error.message}")
+        raise FixtureError("\n".join(problems))
+    return data
+
+
+def _lines_by_path(node: yaml.Node, where: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Map each value's path (keys and indexes) to its 1-based line in the file."""
+    found = {where: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            found.update(_lines_by_path(value, (*where, key.value)))
+            found[(*where, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found.update(_lines_by_path(item, (*where, index)))
+    return found

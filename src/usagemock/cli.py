@@ -65,6 +65,11 @@ def main() -> None:
     help="Check every response against the spec. [env USAGEMOCK_VALIDATE_RESPONSES]",
 )
 @click.option(
+    "--now",
+    help="Freeze the clock at this ISO 8601 moment, e.g. 2026-03-17T14:30:00Z. "
+    "[env USAGEMOCK_NOW; default: real time]",
+)
+@click.option(
     "--access-log/--no-access-log",
     default=None,
     help="Log each request. [env USAGEMOCK_ACCESS_LOG; default on]",

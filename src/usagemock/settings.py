@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ class Settings:
     """Check every response against the spec (the tests turn this on; it costs throughput)."""
     access_log: bool = True
     """Log one line per request (turn off for load tests)."""
+    now: datetime | None = None
+    """Freeze the mock's clock at this moment; None follows real time."""
 
     @property
     def apis(self) -> tuple[str, ...]:
@@ -85,6 +88,19 @@ def _flag(text: str, source: str) -> bool:
     raise ConfigError(f"{source} is {text!r}; use true or false.")
 
 
+def _moment(text: str, source: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ConfigError(
+            f"{source} is {text!r}, not an ISO 8601 timestamp with a zone; "
+            "use e.g. 2026-03-17T14:30:00Z."
+        )
+    return moment.astimezone(UTC)
+
+
 def _host(text: str, source: str) -> str:
     if not text.strip():
         raise ConfigError(f"{source} is empty; use an address such as 127.0.0.1 or 0.0.0.0.")
@@ -99,6 +115,7 @@ _PARSERS = {
     "fixtures": _fixtures,
     "validate_responses": _flag,
     "access_log": _flag,
+    "now": _moment,
 }
 
 

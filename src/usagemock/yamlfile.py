@@ -37,6 +37,9 @@ def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:
         problems = []
         for error in errors:
             where = tuple(error.absolute_path)
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                known = error.schema.get("properties", {})
+                where += tuple(key for key in error.instance if key not in known)[:1]
             field = ".".join(str(p) for p in where) or "(top level)"
             line = lines.get(where, lines.get(where[:-1], 1))
             problems.append(f"{path}:{line}: {field}: {error.message}")

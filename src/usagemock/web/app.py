@@ -25,8 +25,14 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> ASGIApp:
-    """The ASGI app ``usagemock serve`` runs: every API in ``settings.apis``."""
+def create_app(settings: Settings, *, clock: Clock | None = None) -> ASGIApp:
+    """The ASGI app ``usagemock serve`` runs: every API in ``settings.apis``.
+
+    ``clock`` defaults to ``settings.now`` when set (a frozen clock), else real time.
+    """
+    if clock is None:
+        frozen = settings.now
+        clock = system_clock if frozen is None else (lambda: frozen)
     policy = load_access(settings.fixtures) if settings.fixtures else OPEN
     ctx = MockContext(seed=settings.seed, policy=policy, clock=clock)
     if settings.api != "all":

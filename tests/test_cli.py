@@ -1,0 +1,174 @@
+"""The usagemock command: lint, serve on a real loopback port, and bad input without tracebacks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO
+from usagemock.rules import violations
+
+NOW = "2026-03-17T14:30:00Z"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m usagemock`` to completion and capture its output."""
+    return subprocess.run([sys.executable, "-m", "usagemock", *args], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **(env or {})}, cwd=REPO)
+
+
+class LiveServer:
+    """A real ``usagemock serve`` process on a loopback port."""
+
+    def __init__(self, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "usagemock", "serve", "--port", str(self.port),
+             "--no-access-log", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.process.kill()
+        _, err = self.process.communicate(timeout=10)
+        raise AssertionError(f"usagemock serve did not start: {err}")
+
+    def stop(self) -> str:
+        """Stop the server and return what it printed."""
+        self.process.terminate()
+        out, _ = self.process.communicate(timeout=10)
+        return out
+
+
+@pytest.fixture
+def server() -> Iterator[LiveServer]:
+    """Both APIs on a real port, clock frozen."""
+    live = LiveServer("--now", NOW)
+    yield live
+    live.stop()
+
+
+@pytest.mark.e2e
+def test_readme_curl_returns_a_conformant_body(server: LiveServer) -> None:
+    """The README's curl against a real server returns a Kenbun body that keeps every rule."""
+    response = httpx.get(f"{server.url}/kenbun/usage", headers={"Authorization": "Bearer demo"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert violations("kenbun", response.json()) == []
+    assert len(response.json()) == 11
+
+
+@pytest.mark.e2e
+def test_banner_lists_urls_and_a_curl_per_api() -> None:
+    """The start-up banner names each API's URL, its docs and a curl to try."""
+    live = LiveServer("--now", NOW)
+    out = live.stop()
+    for api in ("timbal", "kenbun"):
+        assert f"http://127.0.0.1:{live.port}/{api}/ui/" in out
+    assert out.count("curl -H 'Authorization: Bearer demo'") == 2
+
+
+@pytest.mark.e2e
+def test_same_token_gives_the_same_body_after_a_restart() -> None:
+    """Data is a function of seed, token and time: a restarted server answers identically."""
+    bodies = []
+    for _ in range(2):
+        live = LiveServer("--now", NOW, "--seed", "42")
+        try:
+            bodies.append([
+                httpx.get(f"{live.url}/kenbun/usage", headers={"Authorization": "Bearer t1"}).json(),
+                httpx.get(f"{live.url}/timbal/orgs/org_9/billing/overage",
+                          headers={"Authorization": "Bearer t1"}).json(),
+            ])
+        finally:
+            live.stop()
+    assert bodies[0] == bodies[1]
+
+
+@pytest.mark.e2e
+def test_single_api_mode_on_a_real_port() -> None:
+    """`serve --api timbal` serves Timbal at the root of a real port."""
+    live = LiveServer("--api", "timbal")
+    try:
+        response = httpx.get(f"{live.url}/orgs/org_1/billing/overage",
+                             headers={"Authorization": "Bearer demo"})
+    finally:
+        live.stop()
+    assert response.status_code == 200
+    assert violations("timbal", response.json()) == []
+
+
+@pytest.mark.e2e
+def test_a_taken_port_is_one_line_not_a_traceback(server: LiveServer) -> None:
+    """Starting on a port in use fails with exit 2 and a sentence naming the fix."""
+    result = run_cli("serve", "--port", str(server.port))
+    assert result.returncode == 2
+    assert "already in use; pass --port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (("serve", "--port", "eighty"), {}, "Option --port is 'eighty'"),
+        (("serve",), {"USAGEMOCK_API": "stripe"}, "Environment variable USAGEMOCK_API"),
+        (("serve", "--now", "tomorrow"), {}, "not an ISO 8601 timestamp"),
+        (("serve", "--fixtures", "nope.yaml"), {}, "no such file"),
+        (("lint", "missing.yaml"), {}, "cannot read the file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args: tuple[str, ...], env: dict, message: str) -> None:
+    """Bad flags, variables and files end with exit code 2 and a message, never a traceback."""
+    result = run_cli(*args, env=env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_fixtures_file_names_file_line_and_field(tmp_path: Path) -> None:
+    """A fixtures file with a wrong field is refused with its file, line and field."""
+    bad = tmp_path / "access.yaml"
+    bad.write_text("tokens:\n  t1:\n    org: org_a\n    can_reed: [x]\n")
+    result = run_cli("serve", "--fixtures", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}:4: tokens.t1.can_reed: Additional properties are not allowed ('can_reed'" in result.stderr
+
+
+def test_lint_passes_both_specs() -> None:
+    """`usagemock lint` exits 0 on the bundled specs."""
+    result = run_cli("lint", "specs/timbal.yaml", "specs/kenbun.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("valid OpenAPI 3.1") == 2
+
+
+def test_lint_reports_pointers_and_exits_1(tmp_path: Path) -> None:
+    """`usagemock lint` prints each problem with its JSON pointer and exits 1."""
+    spec = (REPO / "specs" / "kenbun.yaml").read_text().replace("type: boolean", "type: bool")
+    broken = tmp_path / "kenbun.yaml"
+    broken.write_text(spec)
+    result = run_cli("lint", str(broken))
+    assert result.returncode == 1
+    assert f"{broken}#/components/schemas/Usage/properties/overage/type:" in result.stdout

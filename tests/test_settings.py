@@ -1,0 +1,55 @@
+"""Settings layer defaults < USAGEMOCK_* environment < CLI flags, with errors that read as sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ACCESS_FIXTURES
+from usagemock.errors import ConfigError
+from usagemock.settings import Settings, build_settings
+
+
+def test_defaults_bind_loopback_port_8000() -> None:
+    """With nothing set, the mock binds 127.0.0.1:8000, serves every API and seeds with 0."""
+    settings = build_settings({}, {})
+    assert settings == Settings()
+    assert (settings.host, settings.port, settings.api, settings.seed) == ("127.0.0.1", 8000, "all", 0)
+    assert settings.loopback
+
+
+def test_flags_beat_environment_beat_defaults() -> None:
+    """A flag overrides its environment variable, which overrides the default."""
+    env = {"USAGEMOCK_PORT": "9000", "USAGEMOCK_SEED": "5", "USAGEMOCK_API": "kenbun"}
+    settings = build_settings(env, {"port": "9100", "seed": None})
+    assert (settings.port, settings.seed, settings.api) == (9100, 5, "kenbun")
+
+
+def test_fixtures_path_is_checked() -> None:
+    """A fixtures path must name an existing file."""
+    assert build_settings({}, {"fixtures": str(ACCESS_FIXTURES)}).fixtures == ACCESS_FIXTURES
+    with pytest.raises(ConfigError, match="no such file"):
+        build_settings({}, {"fixtures": "missing.yaml"})
+
+
+@pytest.mark.parametrize(
+    ("environ", "flags", "message"),
+    [
+        ({"USAGEMOCK_PORT": "http"}, {}, "Environment variable USAGEMOCK_PORT is 'http'"),
+        ({}, {"port": "70000"}, "Option --port is '70000', not a port number"),
+        ({}, {"api": "stripe"}, "use one of: all, timbal, kenbun"),
+        ({}, {"seed": "1.5"}, "not a whole number"),
+        ({"USAGEMOCK_VALIDATE_RESPONSES": "maybe"}, {}, "use true or false"),
+        ({}, {"host": " "}, "is empty"),
+    ],
+)
+def test_bad_values_name_the_source_and_the_fix(environ: dict, flags: dict, message: str) -> None:
+    """Each bad value raises a ConfigError naming where it came from and what to use."""
+    with pytest.raises(ConfigError, match=message):
+        build_settings(environ, flags)
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True),
+                                                 ("localhost", True), ("0.0.0.0", False)])
+def test_loopback_detection(host: str, loopback: bool) -> None:
+    """Only loopback addresses count as local (the admin API will depend on it)."""
+    assert Settings(host=host).loopback is loopback

@@ -1,0 +1,85 @@
+"""Both specs are valid OpenAPI 3.1, additions are marked, and lint locates problems by pointer."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from tests.conftest import REPO
+from usagemock.specs import lint, load_bundled, spec_path
+
+
+@pytest.mark.parametrize("api", ["timbal", "kenbun"])
+def test_specs_pass_openapi_spec_validator(api: str) -> None:
+    """openapi-spec-validator accepts both documents as they are stored."""
+    validate(yaml.safe_load(spec_path(api).read_text()))
+    assert lint(load_bundled(api)) == []
+
+
+def test_bundled_specs_are_the_repository_files() -> None:
+    """The package serves the files in specs/, not stale copies."""
+    assert spec_path("timbal") == REPO / "specs" / "timbal.yaml"
+
+
+def _added(node: Any, path: str = "") -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        if "x-usagemock-added" in node:
+            found.append(path)
+        for key, value in node.items():
+            found += _added(value, f"{path}/{key}")
+    return found
+
+
+def test_timbal_additions_are_marked() -> None:
+    """Every addition to the published Timbal document carries x-usagemock-added."""
+    spec = load_bundled("timbal")
+    operation = spec["paths"]["/orgs/{org_id}/billing/overage"]["get"]
+    assert spec["openapi"] == "3.1.0"
+    assert "x-usagemock-added" in operation["responses"]["401"]
+    examples = operation["responses"]["200"]["content"]["application/json"]["examples"]
+    assert all("x-usagemock-added" in example for example in examples.values())
+    assert "/paths/~1orgs~1{org_id}~1billing~1overage/get/responses/401".replace("~1", "/") in [
+        p.replace("~1", "/") for p in _added(spec)
+    ]
+
+
+def test_kenbun_spec_documents_all_eleven_required_fields() -> None:
+    """Kenbun's Usage schema requires the 11 documented fields with the documented types."""
+    usage = load_bundled("kenbun")["components"]["schemas"]["Usage"]
+    assert len(usage["required"]) == 11 == len(usage["properties"])
+    assert usage["properties"]["trial_ends_at"]["type"] == ["string", "null"]
+    assert len(usage["properties"]["subscription_status"]["enum"]) == 7
+    assert usage["properties"]["billing_cycle_start"]["format"] == "date-time"
+
+
+def _broken_kenbun() -> dict[str, Any]:
+    spec = copy.deepcopy(dict(load_bundled("kenbun")))
+    spec["components"]["schemas"]["Usage"]["properties"]["overage"]["type"] = "bool"
+    del spec["info"]["title"]
+    return spec
+
+
+def test_lint_reports_each_problem_with_its_pointer() -> None:
+    """A bad schema type and a missing title are both reported where they are."""
+    pointers = {problem.pointer for problem in lint(_broken_kenbun())}
+    assert "/components/schemas/Usage/properties/overage/type" in pointers
+    assert "/info" in pointers
+
+
+def test_lint_reports_a_dangling_reference() -> None:
+    """A $ref to a missing component is reported at the $ref, not raised."""
+    spec = copy.deepcopy(dict(load_bundled("timbal")))
+    spec["paths"]["/orgs/{org_id}/billing/overage"]["get"]["responses"]["403"]["content"][
+        "application/json"]["schema"]["$ref"] = "#/components/schemas/Nope"
+    [problem] = lint(spec)
+    assert problem.pointer.endswith("/responses/403/content/application~1json/schema/$ref")
+
+
+def test_lint_rejects_other_openapi_versions() -> None:
+    """A 3.0 document is reported as not 3.1."""
+    assert lint({"openapi": "3.0.3"})[0].pointer == "/openapi"

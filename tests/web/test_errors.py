@@ -1,0 +1,71 @@
+"""Every error is JSON in the API's documented shape: unknown paths, wrong methods, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import MakeClient, bearer
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "field"),
+    [
+        ("/timbal/nope", "application/json", "code"),
+        ("/kenbun/nope", "application/problem+json", "detail"),
+        ("/nope", "application/json", "code"),
+        ("/", "application/json", "code"),
+        ("/timbal/orgs//billing/overage", "application/json", "code"),
+    ],
+)
+async def test_unknown_paths_get_json_404(
+    make_client: MakeClient, path: str, content_type: str, field: str
+) -> None:
+    """Unknown paths answer 404 with a JSON body, never HTML."""
+    async with make_client() as client:
+        response = await client.get(path, headers=bearer("demo"))
+    assert response.status_code == 404
+    assert response.headers["content-type"] == content_type
+    assert response.json()[field]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("path", ["/timbal/orgs/o/billing/overage", "/kenbun/usage"])
+async def test_wrong_methods_get_405_with_allow(make_client: MakeClient, method: str, path: str) -> None:
+    """A method the path does not serve gets 405, an Allow header and a JSON body."""
+    async with make_client() as client:
+        response = await client.request(method, path, headers=bearer("demo"))
+    assert response.status_code == 405
+    assert "GET" in response.headers["allow"]
+    assert response.headers["content-type"].endswith("json")
+    response.json()
+
+
+@pytest.mark.parametrize("api", ["timbal", "kenbun"])
+async def test_single_api_mode_serves_at_the_root(make_client: MakeClient, api: str) -> None:
+    """`--api NAME` serves that API at the root, so a frontend only changes its base URL."""
+    path = "/usage" if api == "kenbun" else "/orgs/org_1/billing/overage"
+    async with make_client(api=api) as client:
+        assert (await client.get(path, headers=bearer("demo"))).status_code == 200
+        assert (await client.get(f"/{api}{path}", headers=bearer("demo"))).status_code == 404
+
+
+@pytest.mark.parametrize("api", ["timbal", "kenbun"])
+async def test_swagger_ui_and_spec_are_served_per_api(make_client: MakeClient, api: str) -> None:
+    """Each API has its Swagger UI and serves its own 3.1 document unchanged."""
+    async with make_client() as client:
+        ui = await client.get(f"/{api}/ui/")
+        spec = await client.get(f"/{api}/openapi.json")
+    assert ui.status_code == 200 and "swagger-ui" in ui.text
+    assert spec.json()["openapi"] == "3.1.0"
+
+
+@pytest.mark.parametrize(
+    "org_id",
+    ["%2F", "a%2Fb", "%E2%9C%93", "x" * 4000, "%00", "..", "org id with spaces", "%25"],
+)
+async def test_odd_org_ids_never_crash(make_client: MakeClient, org_id: str) -> None:
+    """Encoded slashes, non-ASCII, very long or odd ids get a documented status, never a 5xx."""
+    async with make_client() as client:
+        response = await client.get(f"/timbal/orgs/{org_id}/billing/overage", headers=bearer("d"))
+    assert response.status_code in (200, 404), response.text
+    response.json()

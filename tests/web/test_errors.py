@@ -61,7 +61,7 @@ async def test_swagger_ui_and_spec_are_served_per_api(make_client: MakeClient, a
 
 @pytest.mark.parametrize(
     "org_id",
-    ["%2F", "a%2Fb", "%E2%9C%93", "x" * 4000, "%00", "..", "org id with spaces", "%25"],
+    ["%2F", "a%2Fb", "%E2%9C%93", "x" * 4000, "%00", "..", "org id with spaces", "%25", "%0A"],
 )
 async def test_odd_org_ids_never_crash(make_client: MakeClient, org_id: str) -> None:
     """Encoded slashes, non-ASCII, very long or odd ids get a documented status, never a 5xx."""
@@ -69,3 +69,24 @@ async def test_odd_org_ids_never_crash(make_client: MakeClient, org_id: str) -> 
         response = await client.get(f"/timbal/orgs/{org_id}/billing/overage", headers=bearer("d"))
     assert response.status_code in (200, 404), response.text
     response.json()
+
+
+async def test_browsers_may_call_the_mock_from_another_origin(make_client: MakeClient) -> None:
+    """A frontend on another port gets CORS answers: preflight allowed, Authorization accepted."""
+    origin = {"Origin": "http://localhost:3000"}
+    async with make_client() as client:
+        preflight = await client.options("/kenbun/usage", headers={
+            **origin, "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization"})
+        response = await client.get("/kenbun/usage", headers={**origin, **bearer("demo")})
+    assert preflight.status_code == 200
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+async def test_a_newline_in_an_org_id_still_reaches_the_operation(make_client: MakeClient) -> None:
+    """An org id with a newline is routed (200 with a token, 401 without), not a stray 404."""
+    async with make_client(api="timbal") as client:
+        with_token = await client.get("/orgs/%0A/billing/overage", headers=bearer("t"))
+        without = await client.get("/orgs/a%0Ab/billing/overage")
+    assert (with_token.status_code, without.status_code) == (200, 401)

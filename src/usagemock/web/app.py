@@ -6,9 +6,11 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+import starlette.convertors
 from connexion import AsyncApp
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from usagemock.access import OPEN, load_access
@@ -18,6 +20,20 @@ from usagemock.web.auth import bearer_handler
 from usagemock.web.errors import install_error_handlers
 from usagemock.web.handlers import OPERATIONS, Clock, MockContext
 from usagemock.web.oas31 import add_api
+
+
+class _AnyPathConvertor(starlette.convertors.PathConvertor):  # type: ignore[misc]
+    """starlette's ``path`` convertor, matching newlines too.
+
+    connexion mounts each API with ``Mount(base_path)``, whose ``{path:path}`` is ``.*`` and stops
+    at a newline: ``/orgs/%0A/billing/overage`` would miss every route and get a 404 the spec
+    does not document, though ``org_id`` is any string.
+    """
+
+    regex = "(?s:.*)"
+
+
+starlette.convertors.register_url_convertor("path", _AnyPathConvertor())
 
 
 def system_clock() -> datetime:
@@ -35,9 +51,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> ASGIApp:
         clock = system_clock if frozen is None else (lambda: frozen)
     policy = load_access(settings.fixtures) if settings.fixtures else OPEN
     ctx = MockContext(seed=settings.seed, policy=policy, clock=clock)
+    app: ASGIApp
     if settings.api != "all":
-        return api_app(settings.api, ctx, settings, base_path=None)
-    return PrefixRouter({api: api_app(api, ctx, settings, f"/{api}") for api in settings.apis})
+        app = api_app(settings.api, ctx, settings, base_path=None)
+    else:
+        app = PrefixRouter({api: api_app(api, ctx, settings, f"/{api}") for api in settings.apis})
+    # A frontend dev server on another port calls the mock from the browser: without CORS the
+    # browser blocks it, and "only change the base URL" would not be true.
+    return CORSMiddleware(app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
+                          expose_headers=["*"])
 
 
 def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str | None) -> AsyncApp:

@@ -20,8 +20,14 @@ ALLOWED = {
     "usagemock.specs": {"usagemock.errors"},
     "usagemock.access": {"usagemock.yamlfile", "usagemock.errors"},
     "usagemock.settings": {"usagemock.errors", "usagemock.specs"},
-    "usagemock.web": {"usagemock.web", "usagemock.domain", "usagemock.access",
-                      "usagemock.settings", "usagemock.specs", "usagemock.errors"},
+    "usagemock.web": {
+        "usagemock.web",
+        "usagemock.domain",
+        "usagemock.access",
+        "usagemock.settings",
+        "usagemock.specs",
+        "usagemock.errors",
+    },
 }
 THIRD_PARTY_WEB = ("connexion", "starlette", "uvicorn", "httpx")
 
@@ -53,8 +59,9 @@ def test_module_imports_only_its_layer(path: Path) -> None:
     if layer is None:  # the CLI and the package root sit on top and may import anything
         return
     ours = {name for name in _imports(path) if name.startswith("usagemock.")}
-    forbidden = {name for name in ours
-                 if not any(name.startswith(allowed) for allowed in ALLOWED[layer])}
+    forbidden = {
+        name for name in ours if not any(name.startswith(allowed) for allowed in ALLOWED[layer])
+    }
     assert not forbidden, f"{module} may not import {sorted(forbidden)}"
 
 

@@ -28,8 +28,14 @@ def free_port() -> int:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``python -m usagemock`` to completion and capture its output."""
-    return subprocess.run([sys.executable, "-m", "usagemock", *args], capture_output=True,
-                          text=True, timeout=60, env={**os.environ, **(env or {})}, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "usagemock", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+    )
 
 
 class LiveServer:
@@ -39,9 +45,20 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "usagemock", "serve", "--port", str(self.port),
-             "--no-access-log", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+            [
+                sys.executable,
+                "-m",
+                "usagemock",
+                "serve",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -98,11 +115,17 @@ def test_same_token_gives_the_same_body_after_a_restart() -> None:
     for _ in range(2):
         live = LiveServer("--now", NOW, "--seed", "42")
         try:
-            bodies.append([
-                httpx.get(f"{live.url}/kenbun/usage", headers={"Authorization": "Bearer t1"}).json(),
-                httpx.get(f"{live.url}/timbal/orgs/org_9/billing/overage",
-                          headers={"Authorization": "Bearer t1"}).json(),
-            ])
+            bodies.append(
+                [
+                    httpx.get(
+                        f"{live.url}/kenbun/usage", headers={"Authorization": "Bearer t1"}
+                    ).json(),
+                    httpx.get(
+                        f"{live.url}/timbal/orgs/org_9/billing/overage",
+                        headers={"Authorization": "Bearer t1"},
+                    ).json(),
+                ]
+            )
         finally:
             live.stop()
     assert bodies[0] == bodies[1]
@@ -113,8 +136,9 @@ def test_single_api_mode_on_a_real_port() -> None:
     """`serve --api timbal` serves Timbal at the root of a real port."""
     live = LiveServer("--api", "timbal")
     try:
-        response = httpx.get(f"{live.url}/orgs/org_1/billing/overage",
-                             headers={"Authorization": "Bearer demo"})
+        response = httpx.get(
+            f"{live.url}/orgs/org_1/billing/overage", headers={"Authorization": "Bearer demo"}
+        )
     finally:
         live.stop()
     assert response.status_code == 200
@@ -154,7 +178,10 @@ def test_bad_fixtures_file_names_file_line_and_field(tmp_path: Path) -> None:
     bad.write_text("tokens:\n  t1:\n    org: org_a\n    can_reed: [x]\n")
     result = run_cli("serve", "--fixtures", str(bad))
     assert result.returncode == 2
-    assert f"{bad}:4: tokens.t1.can_reed: Additional properties are not allowed ('can_reed'" in result.stderr
+    assert (
+        f"{bad}:4: tokens.t1.can_reed: Additional properties are not allowed ('can_reed'"
+        in result.stderr
+    )
 
 
 def test_lint_passes_both_specs() -> None:

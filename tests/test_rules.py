@@ -14,15 +14,28 @@ from tests.conftest import SettableClock, bearer, in_process_client
 from usagemock.rules import KENBUN, TIMBAL, violations
 
 GOOD_TIMBAL: dict[str, Any] = {
-    "enabled": True, "cap_credits": 100, "used_credits": 30, "invoiced_credits": 20,
-    "pending_credits": 10, "period_start": "2026-03-01T00:00:00Z",
-    "period_end": "2026-04-01T00:00:00Z", "rate_cents_per_1k": 10, "threshold_usd": 5,
+    "enabled": True,
+    "cap_credits": 100,
+    "used_credits": 30,
+    "invoiced_credits": 20,
+    "pending_credits": 10,
+    "period_start": "2026-03-01T00:00:00Z",
+    "period_end": "2026-04-01T00:00:00Z",
+    "rate_cents_per_1k": 10,
+    "threshold_usd": 5,
 }
 GOOD_KENBUN: dict[str, Any] = {
-    "monthly_events": 500_000, "free_tier_limit": 500_000, "overage_rate_cents": 50,
-    "overage_unit": 10_000, "overage": False, "billing_cycle_start": "2026-03-01T00:00:00Z",
-    "billing_cycle_end": "2026-03-31T23:59:59Z", "org_id": "org_1", "org_name": "Acme",
-    "subscription_status": "active", "trial_ends_at": None,
+    "monthly_events": 500_000,
+    "free_tier_limit": 500_000,
+    "overage_rate_cents": 50,
+    "overage_unit": 10_000,
+    "overage": False,
+    "billing_cycle_start": "2026-03-01T00:00:00Z",
+    "billing_cycle_end": "2026-03-31T23:59:59Z",
+    "org_id": "org_1",
+    "org_name": "Acme",
+    "subscription_status": "active",
+    "trial_ends_at": None,
 }
 
 
@@ -69,8 +82,11 @@ SEEDS = (0, 1, 7, 2**31, 123456789)
 # One app per (api, seed), moved through time by its clock: building an app per example would
 # spend the test's time in start-up rather than in the rules.
 CLOCK = SettableClock()
-CLIENTS = {(api, seed): in_process_client(CLOCK, seed=seed, api=api)
-           for api in ("timbal", "kenbun") for seed in SEEDS}
+CLIENTS = {
+    (api, seed): in_process_client(CLOCK, seed=seed, api=api)
+    for api in ("timbal", "kenbun")
+    for seed in SEEDS
+}
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -87,8 +103,11 @@ async def test_every_timbal_response_keeps_the_rules(org_id: str, seed: int, now
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(token=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1),
-       seed=st.sampled_from(SEEDS), now=moments)
+@given(
+    token=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1),
+    seed=st.sampled_from(SEEDS),
+    now=moments,
+)
 async def test_every_kenbun_response_keeps_the_rules(token: str, seed: int, now: datetime) -> None:
     """Over many tokens, seeds and moments, the Kenbun mock never breaks a documented rule."""
     CLOCK.now = now

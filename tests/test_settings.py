@@ -1,4 +1,4 @@
-"""Settings layer defaults < USAGEMOCK_* environment < CLI flags, with errors that read as sentences."""
+"""Settings: defaults < USAGEMOCK_* environment < CLI flags, errors that read as sentences."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ def test_defaults_bind_loopback_port_8000() -> None:
     """With nothing set, the mock binds 127.0.0.1:8000, serves every API and seeds with 0."""
     settings = build_settings({}, {})
     assert settings == Settings()
-    assert (settings.host, settings.port, settings.api, settings.seed) == ("127.0.0.1", 8000, "all", 0)
+    assert (settings.host, settings.port, settings.api, settings.seed) == (
+        "127.0.0.1",
+        8000,
+        "all",
+        0,
+    )
     assert settings.loopback
 
 
@@ -48,8 +53,10 @@ def test_bad_values_name_the_source_and_the_fix(environ: dict, flags: dict, mess
         build_settings(environ, flags)
 
 
-@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True),
-                                                 ("localhost", True), ("0.0.0.0", False)])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False)],
+)
 def test_loopback_detection(host: str, loopback: bool) -> None:
     """Only loopback addresses count as local (the admin API will depend on it)."""
     assert Settings(host=host).loopback is loopback

@@ -75,7 +75,8 @@ def test_lint_reports_a_dangling_reference() -> None:
     """A $ref to a missing component is reported at the $ref, not raised."""
     spec = copy.deepcopy(dict(load_bundled("timbal")))
     spec["paths"]["/orgs/{org_id}/billing/overage"]["get"]["responses"]["403"]["content"][
-        "application/json"]["schema"]["$ref"] = "#/components/schemas/Nope"
+        "application/json"
+    ]["schema"]["$ref"] = "#/components/schemas/Nope"
     [problem] = lint(spec)
     assert problem.pointer.endswith("/responses/403/content/application~1json/schema/$ref")
 

@@ -16,10 +16,6 @@ from typing import Any
 
 import click
 
-# connexion 3.3 imports starlette's TestClient at start-up, which warns under starlette >= 1.0 that
-# it prefers httpx2; the mock never uses that client, so the warning is noise to every user.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
 from usagemock import __version__
 from usagemock.errors import UsageMockError
 from usagemock.settings import SERVE_CHOICES, Settings, build_settings
@@ -77,6 +73,9 @@ def main() -> None:
 def serve(**flags: Any) -> None:
     """Serve the mock APIs until interrupted."""
     settings = build_settings(os.environ, flags)
+    # connexion 3.3 imports starlette's TestClient, which warns under starlette >= 1.0 that it
+    # prefers httpx2; the mock never uses that client, so the warning is noise to every user.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     import uvicorn
 
     from usagemock.web.app import create_app

@@ -1,4 +1,4 @@
-"""The business rules each API documents in prose, written once: the mock keeps them, the kit checks them.
+"""The rules each API documents in prose, written once: the mock keeps them, the kit checks them.
 
 Each rule takes a decoded 200 response body and returns the ways it is broken (empty when kept).
 Rules work on plain JSON, so they check any server: the mock, or a real deployment.
@@ -23,7 +23,7 @@ class Rule:
     check: Callable[[Body], list[str]]
 
     def __call__(self, body: Body) -> list[str]:
-        """Return what in ``body`` breaks this rule; fields of the wrong type are the schema's job."""
+        """What in ``body`` breaks this rule; a field of the wrong type is the schema's job."""
         try:
             return self.check(body)
         except (KeyError, TypeError, ValueError):

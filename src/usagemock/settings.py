@@ -1,4 +1,4 @@
-"""One frozen settings object, built once at the edge: defaults < ``USAGEMOCK_*`` env < CLI flags."""
+"""One frozen settings object, built at the edge: defaults < ``USAGEMOCK_*`` env < CLI flags."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The bundled OpenAPI documents: where they live, how to load them, and how to lint any document."""
+"""The bundled OpenAPI documents: where they live, how to load them, how to lint any document."""
 
 from __future__ import annotations
 

@@ -41,8 +41,8 @@ def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:
                 known = error.schema.get("properties", {})
                 where += tuple(key for key in error.instance if key not in known)[:1]
             field = ".".join(str(p) for p in where) or "(top level)"
-            line = lines.get(where, lines.get(where[:-1], 1))
-            problems.append(f"{path}:{line}: {field}: {error.message}")
+            line_no = lines.get(where, lines.get(where[:-1], 1))
+            problems.append(f"{path}:{line_no}: {field}: {error.message}")
         raise FixtureError("\n".join(problems))
     return data
 

@@ -44,8 +44,9 @@ def test_same_key_and_seed_give_the_same_account(key: str, seed: int) -> None:
 
 def test_interim_invoices_fire_at_the_whole_usd_threshold() -> None:
     """Pending never reaches the threshold's worth of credits; each step of it is invoiced."""
-    plan = timbal.TimbalPlan(True, 0, True, rate_cents_per_1k=10, threshold_usd=100,
-                             cap_credits=None)
+    plan = timbal.TimbalPlan(
+        True, 0, True, rate_cents_per_1k=10, threshold_usd=100, cap_credits=None
+    )
     assert timbal.threshold_credits(plan) == 1_000_000  # $100 at 10 cents per 1k credits
     for i in range(200):
         summary = timbal.summarize(timbal.generate_account(f"x{i}", 5), NOW)

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from usagemock.domain.periods import add_months, calendar_month, isoformat, monthly_period
 
-instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                        timezones=st.just(UTC))
+instants = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
 
 
 @given(anchor=instants, at=instants)

@@ -15,13 +15,17 @@ PERIOD = monthly_period(ANCHOR, datetime(2026, 3, 20, tzinfo=UTC))
 
 curves = st.builds(
     lambda total, share, seed: UsageCurve(total, int(total * share), seed),
-    st.integers(0, 10**9), st.floats(0, 0.9), st.integers(0, 2**32),
+    st.integers(0, 10**9),
+    st.floats(0, 0.9),
+    st.integers(0, 2**32),
 )
 offsets = st.timedeltas(min_value=timedelta(0), max_value=PERIOD.end - PERIOD.start)
 
 
 @given(curve=curves, a=offsets, b=offsets)
-def test_usage_never_goes_down_inside_a_period(curve: UsageCurve, a: timedelta, b: timedelta) -> None:
+def test_usage_never_goes_down_inside_a_period(
+    curve: UsageCurve, a: timedelta, b: timedelta
+) -> None:
     """Later moments in the same period never show less usage."""
     early, late = sorted((a, b))
     assert curve.at(PERIOD, PERIOD.start + early) <= curve.at(PERIOD, PERIOD.start + late)

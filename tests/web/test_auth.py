@@ -19,8 +19,10 @@ UNAUTHENTICATED = [
 
 
 @pytest.mark.parametrize("headers", UNAUTHENTICATED)
-async def test_timbal_answers_401_with_error_message(make_client: MakeClient, headers: dict) -> None:
-    """A missing, blank or non-bearer credential gets Timbal's ErrorMessage with code UNAUTHORIZED."""
+async def test_timbal_answers_401_with_error_message(
+    make_client: MakeClient, headers: dict
+) -> None:
+    """A missing, blank or non-bearer credential gets Timbal's ErrorMessage, UNAUTHORIZED."""
     async with make_client() as client:
         response = await client.get(TIMBAL, headers=headers)
     assert response.status_code == 401
@@ -30,7 +32,9 @@ async def test_timbal_answers_401_with_error_message(make_client: MakeClient, he
 
 
 @pytest.mark.parametrize("headers", UNAUTHENTICATED)
-async def test_kenbun_answers_401_with_problem_details(make_client: MakeClient, headers: dict) -> None:
+async def test_kenbun_answers_401_with_problem_details(
+    make_client: MakeClient, headers: dict
+) -> None:
     """A missing, blank or non-bearer credential gets Kenbun's RFC 9457 problem body."""
     async with make_client() as client:
         response = await client.get(KENBUN, headers=headers)
@@ -96,5 +100,7 @@ async def test_kenbun_org_comes_from_the_fixtures_file(make_client: MakeClient) 
 async def test_open_mode_gives_each_token_its_own_org(make_client: MakeClient) -> None:
     """Without fixtures, different tokens resolve to different Kenbun orgs."""
     async with make_client() as client:
-        ids = {(await client.get(KENBUN, headers=bearer(f"t{i}"))).json()["org_id"] for i in range(20)}
+        ids = {
+            (await client.get(KENBUN, headers=bearer(f"t{i}"))).json()["org_id"] for i in range(20)
+        }
     assert len(ids) == 20

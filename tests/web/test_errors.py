@@ -30,7 +30,9 @@ async def test_unknown_paths_get_json_404(
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 @pytest.mark.parametrize("path", ["/timbal/orgs/o/billing/overage", "/kenbun/usage"])
-async def test_wrong_methods_get_405_with_allow(make_client: MakeClient, method: str, path: str) -> None:
+async def test_wrong_methods_get_405_with_allow(
+    make_client: MakeClient, method: str, path: str
+) -> None:
     """A method the path does not serve gets 405, an Allow header and a JSON body."""
     async with make_client() as client:
         response = await client.request(method, path, headers=bearer("demo"))
@@ -75,9 +77,14 @@ async def test_browsers_may_call_the_mock_from_another_origin(make_client: MakeC
     """A frontend on another port gets CORS answers: preflight allowed, Authorization accepted."""
     origin = {"Origin": "http://localhost:3000"}
     async with make_client() as client:
-        preflight = await client.options("/kenbun/usage", headers={
-            **origin, "Access-Control-Request-Method": "GET",
-            "Access-Control-Request-Headers": "authorization"})
+        preflight = await client.options(
+            "/kenbun/usage",
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
         response = await client.get("/kenbun/usage", headers={**origin, **bearer("demo")})
     assert preflight.status_code == 200
     assert "authorization" in preflight.headers["access-control-allow-headers"].lower()

@@ -91,7 +91,7 @@ _USAGE_BANDS = ((30, 0.05, 0.6), (20, 0.6, 0.95), (15, 0.95, 1.1), (35, 1.2, 6.0
 def generate_account(
     key: str, seed: int, org_id: str | None = None, org_name: str | None = None
 ) -> KenbunAccount:
-    """The account behind ``key`` (a token, or an org id a fixture names), deterministic from the seed.
+    """The account behind ``key`` (a token, or an org id a fixture names), from the seed.
 
     ``org_id`` and ``org_name`` override the generated identity when a fixtures file gives them.
     """

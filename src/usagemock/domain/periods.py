@@ -33,7 +33,7 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 def monthly_period(anchor: datetime, at: datetime) -> Period:
-    """The monthly period, counted from ``anchor`` (one anchor per account), that contains ``at``."""
+    """The monthly period, counted from the account's ``anchor``, that contains ``at``."""
     months = (at.year - anchor.year) * 12 + (at.month - anchor.month)
     start = add_months(anchor, months)
     while start > at:

@@ -27,7 +27,7 @@ class UsageCurve:
     expected_total: int
     """Units (events or credits) consumed by the end of each period."""
     opening: int
-    """Units ingested in the period's first hour (a nightly batch or backfill), part of the total."""
+    """Units ingested in the period's first hour (a batch or backfill), part of the total."""
     seed: int
     """Shapes the noise, so two accounts with the same totals still differ."""
 

@@ -1,1 +1,1 @@
-"""The web layer: connexion apps for each API, auth, error bodies. Calls the domain, never the CLI."""
+"""The web layer: a connexion app per API, auth, error bodies. Calls the domain, never the CLI."""

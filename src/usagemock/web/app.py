@@ -22,7 +22,7 @@ from usagemock.web.handlers import OPERATIONS, Clock, MockContext
 from usagemock.web.oas31 import add_api
 
 
-class _AnyPathConvertor(starlette.convertors.PathConvertor):  # type: ignore[misc]
+class _AnyPathConvertor(starlette.convertors.PathConvertor):
     """starlette's ``path`` convertor, matching newlines too.
 
     connexion mounts each API with ``Mount(base_path)``, whose ``{path:path}`` is ``.*`` and stops
@@ -58,8 +58,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> ASGIApp:
         app = PrefixRouter({api: api_app(api, ctx, settings, f"/{api}") for api in settings.apis})
     # A frontend dev server on another port calls the mock from the browser: without CORS the
     # browser blocks it, and "only change the base URL" would not be true.
-    return CORSMiddleware(app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
-                          expose_headers=["*"])
+    return CORSMiddleware(
+        app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["*"]
+    )
 
 
 def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str | None) -> AsyncApp:

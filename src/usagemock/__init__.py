@@ -1,6 +1,4 @@
 """usagemock: an OpenAPI-driven mock server and contract-test kit for usage and billing APIs."""
 
-from importlib.metadata import version
-
-__version__ = version("usagemock")
+__version__ = "0.1.0"
 __all__ = ["__version__"]

@@ -9,7 +9,7 @@ from tests.conftest import REPO
 
 
 def test_ruff_finds_nothing() -> None:
-    """ruff's lint rules (pyproject.toml) pass on src and tests."""
+    """The lint rules in pyproject.toml pass on src, tests and bench."""
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "src", "tests", "bench"],
         capture_output=True,

@@ -8,7 +8,9 @@ touching the document:
 * body, form, parameter and response validators built on ``Draft202012Validator`` with format
   checks (``date-time``, ``email``, ``uuid``...), compiled once per schema, not per request;
 * a URI parser that coerces query, path and header strings when ``type`` is an array such as
-  ``["integer", "null"]`` or is absent (``oneOf``), where connexion expects one type name.
+  ``["integer", "null"]`` or is absent (``oneOf``), where connexion expects one type name;
+* an ``Operation`` whose parameters show connexion's router and handler-argument casting one
+  type name (or none to cast to), while the parameter validator still checks the original schema.
 
 It uses two connexion internals, ``ConnexionMiddleware.options`` and ``middleware.main.API``, which
 is why pyproject pins connexion to 3.3.x; tests/web/test_oas31.py pins the behaviour.
@@ -16,6 +18,7 @@ is why pyproject pins connexion to 3.3.x; tests/web/test_oas31.py pins the behav
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -24,10 +27,12 @@ from typing import Any
 
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import BadRequestProblem, NonConformingResponseBody
+from connexion.exceptions import BadRequestProblem, NonConformingResponseBody, TypeValidationError
 from connexion.middleware.main import API
+from connexion.operations import OpenAPIOperation
 from connexion.spec import OpenAPISpecification
 from connexion.uri_parsing import OpenAPIURIParser
+from connexion.utils import coerce_type
 from connexion.validators import (
     FormDataValidator,
     JSONRequestBodyValidator,
@@ -78,17 +83,6 @@ def describe(error: ValidationError) -> str:
     return f"{error.message} (at '{where}')" if where else error.message
 
 
-class OpenAPI31Specification(OpenAPISpecification):  # type: ignore[misc]
-    """connexion's OpenAPI 3 specification, validated as OpenAPI 3.1 instead of 3.0."""
-
-    @classmethod
-    def _validate_spec(cls, spec: Mapping[str, Any]) -> None:
-        problems = lint(spec)
-        if problems:
-            listed = "\n  ".join(str(problem) for problem in problems)
-            raise SpecError(f"not a valid OpenAPI 3.1 document:\n  {listed}")
-
-
 class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """JSON request bodies, validated with 2020-12."""
 
@@ -122,6 +116,7 @@ class JSONResponseValidator(JSONResponseBodyValidator):  # type: ignore[misc]
 
     @property
     def validator(self) -> Any:
+        """The compiled 2020-12 response validator for this schema."""
         return compiled(self._schema, ResponseValidator)
 
     def _validate(self, body: Any) -> None:
@@ -136,6 +131,11 @@ class TextResponseValidator(TextResponseBodyValidator, JSONResponseValidator):  
     """Plain-text response bodies, validated with 2020-12."""
 
 
+#: Where an operation's parameter keeps its original 3.1 schema once ``schema`` is the one-type
+#: view connexion's router and argument casting need (an ``x-`` key, so connexion ignores it).
+ORIGINAL_SCHEMA = "x-usagemock-original-schema"
+
+
 class Parameter31Validator(ParameterValidator):  # type: ignore[misc]
     """Path, query, header and cookie parameters, validated with 2020-12."""
 
@@ -143,15 +143,28 @@ class Parameter31Validator(ParameterValidator):  # type: ignore[misc]
     def validate_parameter(
         parameter_type: str, value: Any, param: Mapping[str, Any], param_name: str | None = None
     ) -> str | None:
+        """Validate one parameter's coerced value; return an error message or None."""
         if value is None:
             if param.get("required"):
                 return f"Missing {parameter_type} parameter '{param['name']}'"
             return None
-        schema = param.get("schema", {})
+        schema = param.get(ORIGINAL_SCHEMA, param.get("schema", {}))
         error = next(compiled(schema).iter_errors(value), None)
         if error is None:
             return None
         return f"Invalid {parameter_type} parameter '{param['name']}': {describe(error)}"
+
+    def validate_header_parameter(self, param: Mapping[str, Any], request: Any) -> str | None:
+        """Coerce a header from its one-type view, then validate it against the original schema."""
+        # connexion's URI parser coerces only query and path values, so without this a header
+        # "5" fails ``type: integer`` (or ``[integer, "null"]``) as a string.
+        value = request.headers.get(param["name"])
+        if value is not None:
+            view = {"schema": coercion_view(param.get(ORIGINAL_SCHEMA, param.get("schema", {})))}
+            # left as text when it will not coerce: the validator then names the wrong type
+            with contextlib.suppress(TypeValidationError):
+                value = coerce_type(view, value, "header", param["name"])
+        return self.validate_parameter("header", value, param)
 
 
 def coercion_view(schema: Any) -> Any:
@@ -178,11 +191,74 @@ def coercion_view(schema: Any) -> Any:
     return view
 
 
+#: What connexion's argument casting, ``TYPE_MAP[type](value)``, passes through untouched (it
+#: takes string/binary for a file); used where no single type can be cast to.
+_AS_IS = {"type": "string", "format": "binary"}
+
+
+def casting_view(schema: Any) -> Any:
+    """Copy ``schema`` as connexion's router and handler-argument casting read it.
+
+    They recast values :class:`URIParser31` already coerced and the validator accepted, with one
+    type name: ``["integer", "null"]`` reads ``integer`` (recasting 5 is harmless), while a
+    ``oneOf`` or ``[integer, string]`` reads as :data:`_AS_IS`, since ``int("all")`` would be a 500.
+    """
+    if not isinstance(schema, Mapping):
+        return schema
+    declared = schema.get("type")
+    names = [declared] if isinstance(declared, str) else [n for n in declared or [] if n != "null"]
+    if len(names) != 1:
+        return dict(_AS_IS)
+    view = {**schema, "type": names[0]}
+    if names[0] == "array":
+        view["items"] = casting_view(schema.get("items", {}))
+    return view
+
+
+class OpenAPI31Operation(OpenAPIOperation):  # type: ignore[misc]
+    """connexion's OpenAPI operation, with parameters its router and argument casting can read."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # connexion reads ``schema["type"]`` as one name when it routes (a list crashes startup)
+        # and when it casts handler arguments (a list or a missing type answers 500); the
+        # original schema rides along for Parameter31Validator and URIParser31.
+        self._parameters: list[dict[str, Any]] = [
+            {**p, "schema": casting_view(p["schema"]), ORIGINAL_SCHEMA: p["schema"]}
+            if "schema" in p and ORIGINAL_SCHEMA not in p
+            else p
+            for p in self._parameters
+        ]
+
+    def get_path_parameter_types(self) -> dict[str, Any]:
+        """Route path parameters as text (``format: path`` aside), for the validator to judge."""
+        # connexion's int/float route converters answer a bare 404 to "x"; routed as text, the
+        # URI parser coerces the value and the validator answers 400 naming the parameter.
+        types: dict[str, Any] = super().get_path_parameter_types()
+        return {name: kind for name, kind in types.items() if kind == "path"}
+
+
+class OpenAPI31Specification(OpenAPISpecification):  # type: ignore[misc]
+    """connexion's OpenAPI 3 specification, validated as OpenAPI 3.1 instead of 3.0."""
+
+    operation_cls = OpenAPI31Operation
+
+    @classmethod
+    def _validate_spec(cls, spec: Mapping[str, Any]) -> None:
+        problems = lint(spec)
+        if problems:
+            listed = "\n  ".join(str(problem) for problem in problems)
+            raise SpecError(f"not a valid OpenAPI 3.1 document:\n  {listed}")
+
+
 class URIParser31(OpenAPIURIParser):  # type: ignore[misc]
     """connexion's OpenAPI URI parser, coercing from 3.1 schemas via :func:`coercion_view`."""
 
     def __init__(self, param_defns: list[dict[str, Any]], body_defn: Mapping[str, Any]) -> None:
-        params = [{**p, "schema": coercion_view(p.get("schema", {}))} for p in param_defns]
+        params = [
+            {**p, "schema": coercion_view(p.get(ORIGINAL_SCHEMA, p.get("schema", {})))}
+            for p in param_defns
+        ]
         body = dict(body_defn)
         if "schema" in body:
             body["schema"] = coercion_view(body["schema"])

@@ -17,9 +17,9 @@ ALLOWED = {
     "usagemock.rules": set(),
     "usagemock.errors": set(),
     "usagemock.yamlfile": {"usagemock.errors"},
-    "usagemock.specs": {"usagemock.errors"},
+    "usagemock.specs": {"usagemock.errors", "usagemock.yamlfile"},
     "usagemock.access": {"usagemock.yamlfile", "usagemock.errors"},
-    "usagemock.settings": {"usagemock.errors", "usagemock.specs"},
+    "usagemock.settings": {"usagemock.errors", "usagemock.specs", "usagemock.yamlfile"},
     "usagemock.web": {
         "usagemock.web",
         "usagemock.domain",

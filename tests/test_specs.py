@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,8 @@ import yaml
 from openapi_spec_validator import validate
 
 from tests.conftest import REPO
-from usagemock.specs import lint, load_bundled, spec_path
+from usagemock.errors import SpecError
+from usagemock.specs import lint, load_bundled, load_document, spec_path
 
 
 @pytest.mark.parametrize("api", ["timbal", "kenbun"])
@@ -84,3 +86,11 @@ def test_lint_reports_a_dangling_reference() -> None:
 def test_lint_rejects_other_openapi_versions() -> None:
     """A 3.0 document is reported as not 3.1."""
     assert lint({"openapi": "3.0.3"})[0].pointer == "/openapi"
+
+
+def test_unparsable_document_names_file_and_line(tmp_path: Path) -> None:
+    """A document that is not YAML is refused with its file, line and column."""
+    bad = tmp_path / "api.yaml"
+    bad.write_text("openapi: 3.1.0\ninfo: [unclosed\n")
+    with pytest.raises(SpecError, match=rf"{bad}:\d+:\d+: not valid YAML or JSON"):
+        load_document(bad)

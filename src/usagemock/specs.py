@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import referencing.exceptions
-import yaml
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from usagemock.errors import SpecError
+from usagemock.yamlfile import read_yaml
 
 #: The APIs usagemock mocks, by the name used in URLs, flags and settings.
 API_NAMES: tuple[str, ...] = ("timbal", "kenbun")
@@ -33,16 +33,7 @@ def spec_path(api: str) -> Path:
 
 def load_document(path: Path) -> dict[str, Any]:
     """Read a YAML or JSON OpenAPI document, with an error naming the file when it cannot."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the file ({exc.strerror}).") from exc
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise SpecError(f"{path}{where}: not valid YAML or JSON ({exc}).") from exc
+    document, _ = read_yaml(path, SpecError)
     if not isinstance(document, dict):
         raise SpecError(f"{path}: an OpenAPI document must be a mapping at the top level.")
     return document

@@ -9,23 +9,33 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from usagemock.errors import FixtureError
+from usagemock.errors import FixtureError, UsageMockError
+
+
+def read_yaml(
+    path: Path, error: type[UsageMockError], *, with_lines: bool = False
+) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML (or JSON) file; raise ``error`` naming the file and line when it cannot.
+
+    Returns the data and, with ``with_lines``, the node tree that knows each value's line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"{path}: cannot read the file ({exc.strerror}).") from exc
+    try:
+        node = yaml.compose(text) if with_lines else None
+        return yaml.safe_load(text), node
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise error(f"{path}{where}: not valid YAML or JSON ({problem}).") from exc
 
 
 def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:
     """Parse ``path`` and validate it; raise :class:`FixtureError` listing every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FixtureError(f"{path}: cannot read the file ({exc.strerror}).") from exc
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise FixtureError(f"{path}{line}: not valid YAML ({problem}).") from exc
+    data, node = read_yaml(path, FixtureError, with_lines=True)
     lines = _lines_by_path(node) if node is not None else {}
     errors = sorted(
         Draft202012Validator(

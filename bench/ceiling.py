@@ -34,8 +34,9 @@ def main() -> None:
     parser.add_argument("--body-file", type=Path, required=True)
     args = parser.parse_args()
     app = make_app(args.path, args.body_file.read_bytes())
-    uvicorn.run(app, host=args.host, port=args.port, workers=1,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host=args.host, port=args.port, workers=1, log_level="warning", access_log=False
+    )
 
 
 if __name__ == "__main__":

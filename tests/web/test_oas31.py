@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import string
+import subprocess
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -28,6 +30,7 @@ from usagemock.web.oas31 import (
     casting_view,
     coercion_view,
     compiled,
+    load_specification,
 )
 
 SPECS = Path(__file__).parent / "oas31_specs"
@@ -611,3 +614,26 @@ def test_compiled_forgets_the_least_recently_used_schema_beyond_its_bound() -> N
         compiled(kept)  # used again and again: stays
     assert compiled(kept) is kept_validator
     assert compiled(dropped) is not dropped_validator
+
+
+def test_trusted_documents_skip_the_31_check() -> None:
+    """A trusted document loads without the 3.1 check, which untrusted ones always get."""
+    broken = {"openapi": "3.1.0", "info": {"version": "1"}, "paths": {}}  # no title
+    with pytest.raises(SpecError, match="title"):
+        load_specification(broken)
+    assert load_specification(broken, trusted=True).raw["info"] == {"version": "1"}
+
+
+def test_serving_bundled_specs_never_imports_the_spec_validator() -> None:
+    """`usagemock serve` builds its apps without loading openapi-spec-validator (0.3 s, 28 MiB)."""
+    probe = (
+        "import sys\n"
+        "from usagemock.settings import Settings\n"
+        "from usagemock.web.app import create_app\n"
+        "create_app(Settings())\n"
+        "print('openapi_spec_validator' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr

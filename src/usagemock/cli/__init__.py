@@ -1,7 +1,8 @@
-"""The ``usagemock`` command: the only module that prints or exits.
+"""The ``usagemock`` command: the only package that prints or exits.
 
 Each command is thin: flags -> settings -> one library call -> exit code
-(0 ok, 1 problems found, 2 usage, config or spec error).
+(0 ok, 1 problems found, 2 usage, config or spec error). Commands live one module per area
+(``serve`` and ``lint`` here); each registers itself on :data:`main`.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ ALLOWED = {
     "usagemock.specs": {"usagemock.errors", "usagemock.yamlfile"},
     "usagemock.access": {"usagemock.yamlfile", "usagemock.errors"},
     "usagemock.settings": {"usagemock.errors", "usagemock.specs", "usagemock.yamlfile"},
+    # the contract kit depends on the specs, the rules and schemathesis, never on the mock
+    "usagemock.kit": {"usagemock.kit", "usagemock.rules", "usagemock.specs", "usagemock.errors"},
     "usagemock.web": {
         "usagemock.web",
         "usagemock.domain",

@@ -142,3 +142,6 @@ def _check_port_free(settings: Settings) -> None:
             raise UsageMockError(
                 f"Binding {settings.host}:{settings.port} {reason}; pass --port with a free port."
             ) from exc
+
+
+from usagemock.cli import test as _test  # noqa: E402,F401  (registers `usagemock test`)

@@ -1,0 +1,125 @@
+"""``usagemock test``: run the contract kit against the in-process mock or a deployed URL.
+
+Flags -> one :class:`usagemock.kit.Plan` per API -> the kit's event stream -> report handlers
+-> exit code (0 passed, 1 contract failures, 2 usage or connection error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from usagemock.cli import main
+from usagemock.errors import ConfigError, UsageMockError
+from usagemock.settings import Settings
+from usagemock.specs import API_NAMES
+
+if TYPE_CHECKING:
+    from usagemock.kit import Target
+
+TOKEN_VARIABLE = "USAGEMOCK_TOKEN"
+#: The token and orgs of the in-process mock, when the command line names none.
+IN_PROCESS_TOKEN = "usagemock-kit"
+IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")
+
+
+@main.command("test")
+@click.option("--api", required=True, type=click.Choice([*API_NAMES, "all"]), help="API to test.")
+@click.option("--base-url", help="Base URL of a deployment; default: the mock, in-process.")
+@click.option("--token", help=f"Bearer token (never printed). [env {TOKEN_VARIABLE}]")
+@click.option("--org-id", "org_ids", multiple=True, help="An org the token owns (repeatable).")
+@click.option("--max-examples", type=click.IntRange(1), help="Generated cases per phase.")
+@click.option("--samples", type=click.IntRange(0), help="Calls per known org, each checked.")
+@click.option("--seed", type=int, help="Seed of every generated case; default: a random one.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML.")
+def test_command(**flags: Any) -> None:
+    """Check an API against its spec and documented rules (exit 1 on any broken check)."""
+    try:
+        from usagemock import kit
+    except ImportError as exc:  # schemathesis is an extra: `usagemock serve` does not need it
+        raise UsageMockError(
+            f"usagemock test needs the kit extra ({exc.name} is missing); "
+            "install it with: pip install 'usagemock[kit]'"
+        ) from None
+    token = flags["token"] or os.environ.get(TOKEN_VARIABLE)
+    base_url: str | None = flags["base_url"]
+    if base_url and flags["api"] == "all":
+        raise ConfigError("--api all tests the in-process mock; with --base-url name one API.")
+    if base_url and not token:
+        raise ConfigError(
+            f"Testing {base_url} needs a token: set {TOKEN_VARIABLE} (or pass --token)."
+        )
+    seed = flags["seed"] if flags["seed"] is not None else random.randrange(2**31)
+    apis = API_NAMES if flags["api"] == "all" else (flags["api"],)
+    handlers: list[Any] = [kit.TerminalReport(click.echo, rerun=_rerun_line(flags))]
+    if flags["junit"]:
+        handlers.append(kit.JUnitReport(flags["junit"]))
+    passed = True
+    for api in apis:
+        with _target(api, base_url, token, flags["org_ids"]) as (target, token_, orgs):
+            target.check_reachable()
+            plan = kit.Plan(
+                api=api,
+                target=target,
+                token=token_,
+                seed=seed,
+                org_ids=orgs,
+                max_examples=flags["max_examples"] or kit.DEFAULT_MAX_EXAMPLES,
+                samples=kit.DEFAULT_SAMPLES if flags["samples"] is None else flags["samples"],
+            )
+            for event in kit.run(plan):
+                for handler in handlers:
+                    handler.handle(event)
+                if isinstance(event, kit.RunFinished):
+                    passed = passed and event.passed
+    sys.exit(0 if passed else 1)
+
+
+@contextmanager
+def _target(
+    api: str, base_url: str | None, token: str | None, org_ids: tuple[str, ...]
+) -> Iterator[tuple[Target, str, tuple[str, ...]]]:
+    """The target, token and owned orgs: a URL as given, or a fresh mock in this process.
+
+    The in-process mock gets a fixtures file naming one token that owns the given orgs, so the
+    auth checks see what a real deployment does: 401 for other tokens, 403 for other orgs.
+    """
+    from usagemock.kit import Target
+
+    if base_url:
+        yield Target.live(base_url), token or "", org_ids
+        return
+    # connexion 3.3 imports starlette's TestClient, which warns that it prefers httpx2 (see serve)
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from usagemock.web.app import create_app
+
+    token = token or IN_PROCESS_TOKEN
+    orgs = org_ids or IN_PROCESS_ORGS
+    with tempfile.TemporaryDirectory(prefix="usagemock-test-") as tmp:
+        fixtures = Path(tmp) / "access.yaml"
+        # JSON is YAML, and keeps any token or org id a plain string.
+        fixtures.write_text(json.dumps({"tokens": {token: {"org": orgs[0], "can_read": orgs}}}))
+        app = create_app(Settings(api=api, fixtures=fixtures))
+        yield Target.in_process(app), token, orgs
+
+
+def _rerun_line(flags: dict[str, Any]) -> str:
+    """The command a failure tells the reader to run again (the token stays in the environment)."""
+    parts = ["usagemock test", f"--api {flags['api']}"]
+    if flags["base_url"]:
+        parts.append(f"--base-url {flags['base_url']}")
+    parts += [f"--org-id {org}" for org in flags["org_ids"]]
+    for name in ("max_examples", "samples"):
+        if flags[name] is not None:
+            parts.append(f"--{name.replace('_', '-')} {flags[name]}")
+    return " ".join(parts)

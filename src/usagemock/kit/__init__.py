@@ -1,0 +1,28 @@
+"""The contract-test kit: checks any server (the mock or a deployment) against a bundled spec.
+
+It depends on the specs, the rules and schemathesis, never on the mock: ``usagemock.web`` and
+``usagemock.domain`` are out of bounds here (``tests/test_architecture.py`` holds that).
+"""
+
+from __future__ import annotations
+
+from usagemock.kit.events import Event, Finding, RunFinished, RunStarted, StageFinished
+from usagemock.kit.report import JUnitReport, TerminalReport
+from usagemock.kit.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SAMPLES, Plan, run
+from usagemock.kit.targets import Target, TargetError
+
+__all__ = [
+    "DEFAULT_MAX_EXAMPLES",
+    "DEFAULT_SAMPLES",
+    "Event",
+    "Finding",
+    "JUnitReport",
+    "Plan",
+    "RunFinished",
+    "RunStarted",
+    "StageFinished",
+    "Target",
+    "TargetError",
+    "TerminalReport",
+    "run",
+]

@@ -1,0 +1,84 @@
+"""What a contract run emits: plain, token-free records that report handlers turn into output."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+MASK = "***"
+TOKEN_VARIABLE = "$USAGEMOCK_TOKEN"
+
+
+def redact(text: str, token: str) -> str:
+    """``text`` with every occurrence of ``token`` masked; events never carry the secret."""
+    return text.replace(token, MASK) if token else text
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One response that broke one check: what was asked, what came back, how to replay it."""
+
+    api: str
+    check: str
+    title: str
+    message: str
+    stage: str
+    operation: str
+    method: str
+    url: str
+    status: int | None
+    content_type: str | None
+    body: str
+    curl: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """A contract run of one API begins."""
+
+    api: str
+    target: str
+    seed: int
+    max_examples: int
+    samples: int
+    org_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StageFinished:
+    """One stage (a schemathesis phase, the repeated samples, or the probes) of one operation."""
+
+    api: str
+    stage: str
+    operation: str
+    requests: int
+    checks: Counter[str] = field(default_factory=Counter)
+    """How many responses each check looked at."""
+    findings: tuple[Finding, ...] = ()
+    skipped: str | None = None
+    """Why the stage did not run, when it did not."""
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """A contract run of one API ends."""
+
+    api: str
+    seed: int
+    elapsed: float
+    requests: int
+    findings: tuple[Finding, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Whether every response passed every check."""
+        return not self.findings
+
+    @property
+    def rate(self) -> float:
+        """Requests per second over the whole run."""
+        return self.requests / self.elapsed if self.elapsed > 0 else 0.0
+
+
+Event = RunStarted | StageFinished | RunFinished

@@ -1,0 +1,160 @@
+"""Handlers of run events: a terminal summary and a JUnit XML file for CI.
+
+Handlers never print: the terminal report writes through the function it is given (the CLI
+passes ``click.echo``), so only the CLI touches stdout. Events carry no token, so neither can
+a report.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from usagemock.kit.checks import STATEMENTS
+from usagemock.kit.events import Event, Finding, RunFinished, RunStarted, StageFinished
+
+Write = Callable[[str], None]
+#: Failing responses shown in full per (operation, check); the rest are counted.
+SHOWN_PER_CHECK = 1
+
+
+def group(findings: Iterable[Finding]) -> dict[tuple[str, str], list[Finding]]:
+    """Findings by (operation, check), in the order first seen."""
+    grouped: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in findings:
+        grouped[(finding.operation, finding.check)].append(finding)
+    return grouped
+
+
+class TerminalReport:
+    """A readable summary: stages per operation, each check's tally, then every failure."""
+
+    def __init__(self, write: Write, *, rerun: str = "usagemock test") -> None:
+        self.write = write
+        self.rerun = rerun
+        """The command line (without --seed) a failure tells the reader to rerun."""
+        self._checks: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def handle(self, event: Event) -> None:
+        """Write what ``event`` adds to the summary."""
+        if isinstance(event, RunStarted):
+            self._checks.clear()
+            orgs = ", ".join(event.org_ids) or "none given"
+            self.write(
+                f"usagemock test: {event.api} against {event.target}\n"
+                f"  seed {event.seed}, {event.max_examples} examples per phase, "
+                f"{event.samples} samples per known org (orgs: {orgs})"
+            )
+        elif isinstance(event, StageFinished):
+            self._stage(event)
+        else:
+            self._finished(event)
+
+    def _stage(self, event: StageFinished) -> None:
+        where = f"  {event.stage:<9} {event.operation}"
+        if event.skipped is not None:
+            self.write(f"{where}: skipped ({event.skipped})")
+            return
+        for finding in event.findings:
+            self._checks[finding.operation][f"!{finding.check}"] += 1
+        for name, count in event.checks.items():
+            self._checks[event.operation][name] += count
+        broken = len({f.check for f in event.findings})
+        verdict = "ok" if not event.findings else f"{broken} check(s) failed"
+        self.write(f"{where}: {event.requests} requests, {verdict}")
+
+    def _finished(self, event: RunFinished) -> None:
+        for operation, counts in self._checks.items():
+            self.write(f"\nChecks on {operation}:")
+            names = sorted({name.lstrip("!") for name in counts})
+            for name in names:
+                failed = counts[f"!{name}"]
+                mark = "FAIL" if failed else "ok  "
+                tally = f"{failed} failing response(s)" if failed else f"{counts[name]} responses"
+                statement = STATEMENTS.get(name)
+                about = f" - {statement}" if statement else ""
+                self.write(f"  {mark} {name}: {tally}{about}")
+        grouped = group(event.findings)
+        if grouped:
+            self.write(f"\nFailures ({event.api}):")
+        for number, ((operation, check), findings) in enumerate(grouped.items(), 1):
+            self.write(f"\n{number}. {check} on {operation}: {len(findings)} failing response(s)")
+            for finding in findings[:SHOWN_PER_CHECK]:
+                self.write(textwrap.indent(describe(finding), "   "))
+            self.write(f"   Replay the run: {self.rerun} --seed {event.seed}")
+        verdict = (
+            "PASSED"
+            if event.passed
+            else f"FAILED: {len(grouped)} check(s) broken in {len(event.findings)} response(s)"
+        )
+        self.write(
+            f"\n{event.api}: {verdict}; {event.requests} requests in {event.elapsed:.1f} s "
+            f"({event.rate:.0f}/s), seed {event.seed}\n"
+        )
+
+
+def describe(finding: Finding) -> str:
+    """One failure in full: rule, request, response, curl, seed."""
+    lines = [f"Broken: {finding.title}"]
+    lines += [f"  {line}" for line in finding.message.splitlines() if line.strip()]
+    lines.append(f"Stage: {finding.stage}")
+    if finding.url:
+        lines.append(f"Request: {finding.method} {finding.url}")
+    if finding.status is not None:
+        lines.append(f"Response: {finding.status} {finding.content_type or '(no content type)'}")
+        if finding.body:
+            lines.append(f"  {finding.body}")
+    lines.append(f"Reproduce with: {finding.curl}")
+    lines.append(f"Seed: {finding.seed}")
+    return "\n".join(lines)
+
+
+class JUnitReport:
+    """JUnit XML: a test suite per API, a test case per operation and check, failures inside."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._root = ET.Element("testsuites", name="usagemock contract tests")
+        self._checks: dict[str, set[tuple[str, str]]] = defaultdict(set)
+
+    def handle(self, event: Event) -> None:
+        """Collect ``event``; the file is written when a run finishes (rewritten after each API)."""
+        if isinstance(event, StageFinished):
+            for name in event.checks:
+                self._checks[event.api].add((event.operation, name))
+        elif isinstance(event, RunFinished):
+            self._suite(event)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            ET.ElementTree(self._root).write(self.path, encoding="utf-8", xml_declaration=True)
+
+    def _suite(self, event: RunFinished) -> None:
+        grouped = group(event.findings)
+        cases = sorted(self._checks[event.api] | set(grouped))
+        suite = ET.SubElement(
+            self._root,
+            "testsuite",
+            name=f"usagemock {event.api}",
+            tests=str(len(cases)),
+            failures=str(len(grouped)),
+            errors="0",
+            time=f"{event.elapsed:.3f}",
+        )
+        ET.SubElement(
+            ET.SubElement(suite, "properties"), "property", name="seed", value=str(event.seed)
+        )
+        for operation, check in cases:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{event.api}.{operation}", name=check
+            )
+            findings = grouped.get((operation, check))
+            if findings:
+                failure = ET.SubElement(
+                    case,
+                    "failure",
+                    message=f"{findings[0].title} ({len(findings)} failing response(s))",
+                    type=check,
+                )
+                failure.text = "\n\n".join(describe(f) for f in findings[:10])

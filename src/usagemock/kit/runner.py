@@ -1,0 +1,403 @@
+"""Run the contract of one API against a target and emit what happened as events.
+
+Two sources of responses, one set of checks:
+
+- **generated cases**: schemathesis' engine runs its phases (examples, coverage, fuzzing, and
+  stateful where the spec has links) with positive and negative data; ``--org-id`` pins the path
+  parameter for about half the cases so real orgs answer 200 and the error paths still run.
+- **samples and probes**: each known org asked ``samples`` times (real data moves between calls,
+  and a bug that shows on one call in five must not hide behind a clean retry), then a few probes
+  every server must answer within the spec: no token, an invalid token, odd and unknown org ids.
+
+Every response goes through every check: schemathesis' own and :mod:`usagemock.kit.checks`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import shlex
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis import BaseSchema, Case, CheckResult, Response
+from schemathesis.engine import Status, from_schema
+from schemathesis.engine import events as engine_events
+from schemathesis.engine.recorder import ScenarioRecorder
+from schemathesis.errors import FailureGroup
+
+from usagemock.kit import checks
+from usagemock.kit.events import (
+    TOKEN_VARIABLE,
+    Event,
+    Finding,
+    RunFinished,
+    RunStarted,
+    StageFinished,
+    redact,
+)
+from usagemock.kit.targets import Target
+from usagemock.specs import load_bundled
+
+DEFAULT_MAX_EXAMPLES = 100
+DEFAULT_SAMPLES = 25
+#: Org ids no server should trip over: non-ASCII, very long, an encoded slash, spaces.
+ODD_ORG_IDS = ("org_ünïcødé_組織", "o" * 1024, "org%2Fslash", "org with spaces")
+#: Headers every HTTP client adds; a curl to reproduce leaves them out.
+_CLIENT_HEADERS = frozenset(
+    {"user-agent", "accept-encoding", "accept", "connection", "content-length"}
+    | {"x-schemathesis-testcaseid"}
+)
+_BODY_EXCERPT = 600
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one contract run does: which API, against what, with which token and budget."""
+
+    api: str
+    target: Target
+    token: str
+    seed: int
+    org_ids: tuple[str, ...] = ()
+    """Orgs the token owns: pinned into part of the generated cases, and sampled."""
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    """Generated cases per operation and phase (schemathesis' ``max-examples``)."""
+    samples: int = DEFAULT_SAMPLES
+    """Calls per known org, each response checked."""
+    request_timeout: float = 10.0
+
+
+def run(plan: Plan) -> Iterator[Event]:
+    """Run ``plan``: a RunStarted, one StageFinished per stage and operation, a RunFinished."""
+    started = time.perf_counter()
+    yield RunStarted(
+        api=plan.api,
+        target=plan.target.label,
+        seed=plan.seed,
+        max_examples=plan.max_examples,
+        samples=plan.samples,
+        org_ids=plan.org_ids,
+    )
+    schema = build_schema(plan)
+    stages = [*_generated(plan, schema), *_sampled(plan, schema)]
+    yield from stages
+    yield RunFinished(
+        api=plan.api,
+        seed=plan.seed,
+        elapsed=time.perf_counter() - started,
+        requests=sum(stage.requests for stage in stages),
+        findings=tuple(finding for stage in stages for finding in stage.findings),
+    )
+
+
+def build_schema(plan: Plan) -> BaseSchema:
+    """The bundled spec of ``plan.api`` as a schemathesis schema aimed at ``plan.target``."""
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": plan.seed,
+            "base-url": plan.target.base_url,
+            "request-timeout": plan.request_timeout,
+            # Keep going after a failure, so one run reports every broken check, not the first.
+            "continue-on-failure": True,
+            "checks": {
+                "enabled": True,
+                **checks.auth_check_config(plan.token, plan.org_ids),
+            },
+            "generation": {
+                "mode": "all",
+                "max-examples": plan.max_examples,
+                "database": "none",  # no .hypothesis/ directory: the seed replays a run
+            },
+            "auth": {"openapi": {"bearer_auth": {"bearer": plan.token}}},
+        }
+    )
+    document = copy.deepcopy(dict(load_bundled(plan.api)))
+    schema = schemathesis.openapi.from_dict(document, config=config)
+    if plan.target.app is not None:
+        schema.app = plan.target.app
+    if plan.org_ids:
+        pinned = st.sampled_from(plan.org_ids)
+
+        @schema.hook
+        def flatmap_path_parameters(ctx: Any, parameters: dict[str, Any]) -> Any:
+            if "org_id" not in parameters:
+                return st.just(parameters)
+            return st.just(parameters) | pinned.map(lambda org: {**parameters, "org_id": org})
+
+    return schema
+
+
+def _generated(plan: Plan, schema: BaseSchema) -> list[StageFinished]:
+    """Run schemathesis' engine and fold its scenarios into one stage per phase and operation."""
+    stages: dict[tuple[str, str], StageFinished] = {}
+
+    def add(stage: StageFinished) -> None:
+        key = (stage.stage, stage.operation)
+        old = stages.get(key)
+        if old is not None:
+            stage = StageFinished(
+                api=plan.api,
+                stage=stage.stage,
+                operation=stage.operation,
+                requests=old.requests + stage.requests,
+                checks=old.checks + stage.checks,
+                findings=old.findings + stage.findings,
+                skipped=old.skipped if stage.skipped is None else stage.skipped,
+            )
+        stages[key] = stage
+
+    for event in from_schema(schema).execute():
+        if isinstance(event, engine_events.ScenarioFinished) and event.is_test_scenario:
+            add(_scenario_stage(plan, event))
+        elif isinstance(event, engine_events.PhaseFinished) and event.status == Status.SKIP:
+            reason = event.phase.skip_reason
+            if event.phase.name.value == "stateful" and reason is not None:
+                add(
+                    StageFinished(
+                        api=plan.api,
+                        stage="stateful",
+                        operation="*",
+                        requests=0,
+                        skipped="the spec declares no links between operations"
+                        if reason.value == "not_applicable"
+                        else str(reason.value),
+                    )
+                )
+        elif isinstance(event, engine_events.NonFatalError):
+            add(_error_stage(plan, event))
+    return list(stages.values())
+
+
+def _scenario_stage(plan: Plan, event: engine_events.ScenarioFinished) -> StageFinished:
+    recorder = event.recorder
+    counts: Counter[str] = Counter()
+    findings = []
+    for case_id, nodes in recorder.checks.items():
+        for node in nodes:
+            if _foreign(plan.api, node.name):
+                continue
+            counts[node.name] += 1
+            if node.status == Status.FAILURE and node.failure_info is not None:
+                failure = node.failure_info.failure
+                findings.append(
+                    _recorded_finding(
+                        plan, event.phase.value, recorder, case_id, node.name, failure
+                    )
+                )
+    skipped = event.skip_reason if event.status == Status.SKIP else None
+    return StageFinished(
+        api=plan.api,
+        stage=event.phase.value,
+        operation=event.label or recorder.label,
+        requests=sum(1 for i in recorder.interactions.values() if i.response is not None),
+        checks=counts,
+        findings=tuple(findings),
+        skipped=skipped,
+    )
+
+
+def _foreign(api: str, check: str) -> bool:
+    """Whether ``check`` is another API's rule (registered process-wide, silent on this one)."""
+    return any(check in names for other, names in checks.RULE_CHECKS.items() if other != api)
+
+
+def _recorded_finding(
+    plan: Plan, stage: str, recorder: ScenarioRecorder, case_id: str, check: str, failure: Any
+) -> Finding:
+    interaction = recorder.interactions.get(case_id)
+    if interaction is None:
+        return _finding(plan, stage, check, failure.title, failure.message, failure.operation)
+    request = interaction.request
+    headers = {name: values[0] for name, values in request.headers.items() if values}
+    return _finding(
+        plan,
+        stage,
+        check,
+        failure.title,
+        failure.message,
+        failure.operation or recorder.label,
+        method=request.method,
+        url=request.uri,
+        headers=headers,
+        response=interaction.response,
+    )
+
+
+def _error_stage(plan: Plan, event: engine_events.NonFatalError) -> StageFinished:
+    message = f"{event.info.title}: {event.info.message}".strip()
+    finding = _finding(
+        plan, "errors", "server_answered", "the server answers", message, event.label
+    )
+    return StageFinished(
+        api=plan.api, stage="errors", operation=event.label, requests=0, findings=(finding,)
+    )
+
+
+def _sampled(plan: Plan, schema: BaseSchema) -> list[StageFinished]:
+    """Ask the known orgs ``plan.samples`` times, then send the probes; check every response."""
+    results: list[CheckResult] = []
+
+    @schema.hook
+    def after_validate(
+        ctx: Any, case: Case[Any], response: Response, found: list[CheckResult]
+    ) -> None:
+        results.extend(found)
+
+    stages = []
+    bearer = {"Authorization": f"Bearer {plan.token}"}
+    invalid = {"Authorization": f"Bearer usagemock-invalid-{plan.seed}"}
+    for path, methods in load_bundled(plan.api)["paths"].items():
+        if "get" not in methods:
+            continue
+        operation = schema[path]["GET"]
+        by_org = "{org_id}" in path
+        if by_org and not plan.org_ids:
+            stages.append(
+                StageFinished(
+                    api=plan.api,
+                    stage="samples",
+                    operation=operation.label,
+                    requests=0,
+                    skipped="no known org: pass --org-id with an org the token owns",
+                )
+            )
+        else:
+            calls = [
+                ({"org_id": org} if by_org else {}, bearer)
+                for org in (plan.org_ids if by_org else ("",))
+                for _ in range(plan.samples)
+            ]
+            stages.append(_call_all(plan, "samples", operation, calls, results))
+        own = {"org_id": plan.org_ids[0] if plan.org_ids else "org_usagemock_probe"}
+        probes: list[tuple[dict[str, str], dict[str, str]]] = [
+            (own if by_org else {}, {}),
+            (own if by_org else {}, invalid),
+        ]
+        if by_org:
+            probes.append(({"org_id": f"org_usagemock_unknown_{plan.seed}"}, bearer))
+            probes += [({"org_id": odd}, bearer) for odd in ODD_ORG_IDS]
+        stages.append(_call_all(plan, "probes", operation, probes, results))
+    return stages
+
+
+def _call_all(
+    plan: Plan,
+    stage: str,
+    operation: Any,
+    calls: Sequence[tuple[dict[str, str], dict[str, str]]],
+    results: list[CheckResult],
+) -> StageFinished:
+    """Send each (path parameters, headers) call and check its response with every check."""
+    counts: Counter[str] = Counter()
+    findings = []
+    answered = 0
+    for parameters, headers in calls:
+        case = operation.Case(path_parameters=parameters or None)
+        try:
+            response = case.call(headers=headers, timeout=plan.request_timeout)
+        except Exception as exc:  # a dropped connection or a crash in an in-process app
+            message = f"{type(exc).__name__}: {exc}"
+            findings.append(
+                _finding(plan, stage, "server_answered", "the server answers", message, case)
+            )
+            continue
+        answered += 1
+        results.clear()
+        # Every failure also lands in ``results``, with the name of the check that found it.
+        with contextlib.suppress(FailureGroup):
+            case.validate_response(response, headers=headers)
+        for result in results:
+            if _foreign(plan.api, result.name):
+                continue
+            counts[result.name] += 1
+            if result.status == Status.FAILURE and result.failure is not None:
+                failure = result.failure
+                findings.append(
+                    _finding(
+                        plan,
+                        stage,
+                        result.name,
+                        failure.title,
+                        failure.message,
+                        case,
+                        response=response,
+                    )
+                )
+    return StageFinished(
+        api=plan.api,
+        stage=stage,
+        operation=operation.label,
+        requests=answered,
+        checks=counts,
+        findings=tuple(findings),
+    )
+
+
+def _finding(
+    plan: Plan,
+    stage: str,
+    check: str,
+    title: str,
+    message: str,
+    where: Case[Any] | str | None,
+    *,
+    method: str | None = None,
+    url: str | None = None,
+    headers: dict[str, str] | None = None,
+    response: Response | None = None,
+) -> Finding:
+    """A token-free Finding; request details come from ``response`` when there is one."""
+    if response is not None:
+        request = response.request
+        method, url = request.method or method, request.url or url
+        headers = {name: str(value) for name, value in request.headers.items()}
+    if isinstance(where, Case):
+        operation = where.operation.label
+        method = method or where.method
+        url = url or plan.target.base_url + where.formatted_path
+    else:
+        operation = where or "?"
+    status = content_type = None
+    body = ""
+    if response is not None:
+        status = response.status_code
+        content_type = response.headers.get("content-type", [None])[0]
+        body = response.content.decode("utf-8", "replace")[:_BODY_EXCERPT]
+    token = plan.token
+    return Finding(
+        api=plan.api,
+        check=check,
+        title=redact(title, token),
+        message=redact(message, token),
+        stage=stage,
+        operation=operation,
+        method=method or "GET",
+        url=redact(url or "", token),
+        status=status,
+        content_type=content_type,
+        body=redact(body, token),
+        curl=curl(method or "GET", url or "", headers or {}, token),
+        seed=plan.seed,
+    )
+
+
+def curl(method: str, url: str, headers: dict[str, str], token: str) -> str:
+    """A curl command replaying a request, the token replaced by ``$USAGEMOCK_TOKEN``."""
+    parts = ["curl", "-X", method]
+    for name, value in headers.items():
+        if name.lower() in _CLIENT_HEADERS:
+            continue
+        if token and token in value:
+            # Double quotes, so the shell fills in the variable; the secret is never printed.
+            escaped = value.replace(token, "\0").replace('"', '\\"').replace("$", "\\$")
+            parts.append(f'-H "{name}: {escaped.replace(chr(0), TOKEN_VARIABLE)}"')
+        else:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    parts.append(shlex.quote(redact(url, token)))
+    return " ".join(parts)

@@ -1,0 +1,214 @@
+"""pytest plugin (entry point ``pytest11``): the mock as fixtures, and the contract suite on a URL.
+
+- ``usagemock_server``: a real ``usagemock serve`` on a free loopback port, one per test; the
+  ``@pytest.mark.usagemock(...)`` marker picks ``scenario``, ``api``, ``seed``, ``fixtures``, ``now``.
+- ``usagemock_app``: the same mock as an in-process ASGI app (for httpx's ``ASGITransport``).
+- ``pytest --usagemock-url URL --usagemock-api NAME``: adds one contract test per API, run by the
+  kit against that URL (token from ``--usagemock-token`` or ``USAGEMOCK_TOKEN``).
+
+Every pytest run loads this module, so it imports only pytest and the standard library at the
+top; the mock and the kit are imported inside the fixtures and the test that need them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+MARKER = "usagemock"
+CONTRACT_MARKER = "usagemock_contract"
+START_TIMEOUT = 20.0  # seconds for `usagemock serve` to listen; start-up takes about one
+
+
+@dataclass(frozen=True)
+class MockServer:
+    """A running ``usagemock serve``: where it listens and what it serves."""
+
+    url: str
+    port: int
+    api: str
+    process: subprocess.Popen[str]
+
+    def base_url(self, api: str) -> str:
+        """The base URL of ``api`` on this server (``/<api>`` when it serves them all)."""
+        return self.url if self.api == api else f"{self.url}/{api}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The contract-suite options."""
+    group = parser.getgroup("usagemock", "usagemock contract tests")
+    group.addoption("--usagemock-url", help="Run the usagemock contract suite against this URL.")
+    group.addoption(
+        "--usagemock-api",
+        action="append",
+        choices=("timbal", "kenbun"),
+        help="API served at --usagemock-url (repeatable only when it serves both at /<api>).",
+    )
+    group.addoption("--usagemock-token", help="Bearer token; default: USAGEMOCK_TOKEN.")
+    group.addoption(
+        "--usagemock-org-id", action="append", default=[], help="An org the token owns."
+    )
+    group.addoption("--usagemock-seed", type=int, default=0, help="Seed of the contract run.")
+    group.addoption("--usagemock-max-examples", type=int, help="Generated cases per phase.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers, so ``--strict-markers`` knows them."""
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(scenario=None, api='all', seed=0, fixtures=None, now=None): "
+        "how the usagemock_server and usagemock_app fixtures build the mock",
+    )
+    config.addinivalue_line(
+        "markers", f"{CONTRACT_MARKER}: a contract test added by --usagemock-url"
+    )
+
+
+def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(MARKER)
+    options = dict(marker.kwargs) if marker else {}
+    unknown = set(options) - {"scenario", "api", "seed", "fixtures", "now"}
+    if unknown:
+        raise pytest.UsageError(f"usagemock: unknown marker argument(s): {sorted(unknown)}")
+    return options
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def usagemock_server(request: pytest.FixtureRequest) -> Iterator[MockServer]:
+    """A real mock on a free loopback port, configured by the ``usagemock`` marker."""
+    options = _options(request)
+    port = _free_port()
+    args = [sys.executable, "-m", "usagemock", "serve", "--port", str(port), "--no-access-log"]
+    for name in ("api", "seed", "fixtures", "now", "scenario"):
+        if options.get(name) is not None:  # --scenario only when asked: older mocks lack it
+            args += [f"--{name}", str(options[name])]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_listening(process, port)
+        yield MockServer(f"http://127.0.0.1:{port}", port, options.get("api", "all"), process)
+    finally:
+        process.terminate()
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - only a hung server gets here
+            process.kill()
+            process.communicate()
+
+
+def _wait_listening(process: subprocess.Popen[str], port: int) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    process.kill()
+    _, err = process.communicate(timeout=10)
+    last = (err.strip().splitlines() or ["(nothing on stderr)"])[-1]
+    pytest.fail(f"usagemock: the mock did not start on port {port}: {last}", pytrace=False)
+
+
+@pytest.fixture
+def usagemock_app(request: pytest.FixtureRequest) -> Any:
+    """The mock as an in-process ASGI app, configured by the ``usagemock`` marker."""
+    from usagemock.settings import Settings, build_settings
+    from usagemock.web.app import create_app
+
+    options = _options(request)
+    if "scenario" in options and "scenario" not in {f.name for f in dataclasses.fields(Settings)}:
+        pytest.fail("usagemock: this mock has no scenarios yet; drop scenario=", pytrace=False)
+    options.setdefault("api", "all")
+    return create_app(build_settings({}, options))
+
+
+@pytest.hookimpl(tryfirst=True)  # add the items before -m selects among them
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """With ``--usagemock-url``, add one contract test per API (``-m usagemock_contract`` alone)."""
+    url = config.getoption("usagemock_url")
+    if not url:
+        return
+    apis = config.getoption("usagemock_api")
+    if not apis:
+        raise pytest.UsageError("usagemock: --usagemock-url needs --usagemock-api timbal|kenbun")
+    for api in apis:
+        base = url.rstrip("/") + (f"/{api}" if len(apis) > 1 else "")
+        item = ContractItem.from_parent(session, name=f"usagemock contract: {api} at {base}")
+        item.configure(api, base)
+        items.append(item)
+
+
+class ContractFailed(Exception):
+    """The kit found broken checks; the message is its report."""
+
+
+class ContractItem(pytest.Item):
+    """One API's contract run against a URL, as a pytest test."""
+
+    api = ""
+    base_url = ""
+
+    def configure(self, api: str, base_url: str) -> None:
+        """Aim this test at ``api`` served at ``base_url``."""
+        self.api, self.base_url = api, base_url
+        self.add_marker(CONTRACT_MARKER)
+
+    def runtest(self) -> None:
+        """Run the kit; fail with its terminal report when any check broke."""
+        from usagemock import kit
+
+        option = self.config.getoption
+        token = option("usagemock_token") or os.environ.get("USAGEMOCK_TOKEN")
+        if not token:
+            raise pytest.UsageError("usagemock: set USAGEMOCK_TOKEN (or --usagemock-token)")
+        target = kit.Target.live(self.base_url)
+        target.check_reachable()
+        plan = kit.Plan(
+            api=self.api,
+            target=target,
+            token=token,
+            seed=option("usagemock_seed"),
+            org_ids=tuple(option("usagemock_org_id")),
+            max_examples=option("usagemock_max_examples") or kit.DEFAULT_MAX_EXAMPLES,
+        )
+        out = io.StringIO()
+        report = kit.TerminalReport(lambda line: print(line, file=out))
+        passed = True
+        for event in kit.run(plan):
+            report.handle(event)
+            if isinstance(event, kit.RunFinished):
+                passed = event.passed
+        if not passed:
+            raise ContractFailed(out.getvalue())
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """The kit's report, not a traceback into it."""
+        error = excinfo.value
+        if isinstance(error, ContractFailed) or type(error).__module__.startswith("usagemock."):
+            return str(error)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path | str, int | None, str]:
+        """Where pytest says this test lives."""
+        return self.base_url, None, self.name

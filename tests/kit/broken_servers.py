@@ -1,0 +1,361 @@
+"""A correct reference server per API, and a family of servers that each break one documented fact.
+
+Each server is a small Starlette app. The reference keeps every rule while its data moves on
+every call (as real usage does): the boundary ``monthly_events == free_tier_limit``, null
+periods, every subscription status. A broken server is the reference with one mutation, and
+some mutations fire only on some calls or some inputs, as real bugs do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+TOKEN = "kit-secret-token-5f1c"  # the kit's token: tests assert it never shows in any output
+OWNED = ("org_alpha", "org_b2")  # Timbal orgs the token owns; one has a digit in its id
+STATUSES = ("active", "trialing", "past_due", "canceled", "ended", "expired", "none")
+
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as a server sees it: its number (from 1), org id and Authorization header."""
+
+    number: int
+    org_id: str | None
+    authorization: str | None
+
+    @property
+    def second_half(self) -> bool:
+        """Whether this call falls in the second half of the (simulated) billing period."""
+        return self.number % 10 >= 5
+
+
+BodyBug = Callable[[Call, Body], Body]
+ResponseBug = Callable[[Call, Response], Response]
+
+
+def timbal_body(call: Call) -> Body:
+    """A correct OverageSummary that changes with every call."""
+    n = call.number
+    pending = 1_000 + 37 * n
+    invoiced = 50_000 if n % 3 == 0 else 0
+    used = invoiced + pending
+    windowless = n % 6 == 0
+    return {
+        "enabled": n % 7 != 0,
+        "cap_credits": None if n % 4 == 0 else used + 10_000,
+        "used_credits": used,
+        "invoiced_credits": invoiced,
+        "pending_credits": pending,
+        "period_start": None if windowless else "2026-03-14T00:00:00Z",
+        "period_end": None if windowless else "2026-04-14T00:00:00Z",
+        "rate_cents_per_1k": None if n % 5 == 0 else 10,
+        "threshold_usd": None if n % 2 == 0 else 500,
+    }
+
+
+def kenbun_body(call: Call) -> Body:
+    """A correct Usage that changes with every call, exactly at the limit on some."""
+    n = call.number
+    limit = 250_000
+    events = (limit - 1, limit, limit + 1, 0, 3 * limit)[n % 5]
+    status = STATUSES[n % len(STATUSES)]
+    return {
+        "monthly_events": events,
+        "free_tier_limit": limit,
+        "overage_rate_cents": 100,
+        "overage_unit": 10_000,
+        "overage": events > limit,
+        "billing_cycle_start": "2026-03-01T00:00:00Z",
+        "billing_cycle_end": "2026-03-31T23:59:59Z",
+        "org_id": "org_kenbun",
+        "org_name": "Kenbun Test Org",
+        "subscription_status": status,
+        "trial_ends_at": "2026-04-01T00:00:00Z" if status == "trialing" else None,
+    }
+
+
+def _authorized(call: Call) -> bool:
+    return call.authorization == f"Bearer {TOKEN}"
+
+
+def timbal_app(
+    body_bug: BodyBug | None = None, response_bug: ResponseBug | None = None
+) -> Starlette:
+    """Timbal's overage endpoint, correct unless a bug is given."""
+    calls = 0
+
+    async def overage(request: Request) -> Response:
+        nonlocal calls
+        calls += 1
+        call = Call(calls, request.path_params["org_id"], request.headers.get("authorization"))
+        response: Response
+        if not _authorized(call):
+            error = {"code": "UNAUTHORIZED", "message": "Missing or invalid bearer token."}
+            response = JSONResponse(error, 401)
+        elif call.org_id not in OWNED:
+            response = JSONResponse({"code": "FORBIDDEN", "message": "Not your org."}, 403)
+        else:
+            body = timbal_body(call)
+            response = JSONResponse(body_bug(call, body) if body_bug else body)
+        return response_bug(call, response) if response_bug else response
+
+    return Starlette(routes=[Route("/orgs/{org_id:path}/billing/overage", overage)])
+
+
+def kenbun_app(
+    body_bug: BodyBug | None = None, response_bug: ResponseBug | None = None
+) -> Starlette:
+    """Kenbun's usage endpoint, correct unless a bug is given."""
+    calls = 0
+
+    async def usage(request: Request) -> Response:
+        nonlocal calls
+        calls += 1
+        call = Call(calls, None, request.headers.get("authorization"))
+        response: Response
+        if not _authorized(call):
+            problem = {
+                "type": "about:blank",
+                "title": "Unauthorized",
+                "status": 401,
+                "detail": "Missing or invalid bearer token.",
+            }
+            response = JSONResponse(problem, 401, media_type="application/problem+json")
+        else:
+            body = kenbun_body(call)
+            response = JSONResponse(body_bug(call, body) if body_bug else body)
+        return response_bug(call, response) if response_bug else response
+
+    return Starlette(routes=[Route("/usage", usage)])
+
+
+def _set(body: Body, **changes: Any) -> Body:
+    return {**body, **changes}
+
+
+def _ok_for_any_token(call: Call, response: Response) -> Response:
+    if response.status_code == 401 and call.authorization:
+        return JSONResponse(kenbun_body(call))
+    return response
+
+
+def _ok_without_token(call: Call, response: Response) -> Response:
+    if response.status_code == 401 and call.authorization is None:
+        return JSONResponse(timbal_body(call))
+    return response
+
+
+def _owned_by_everyone(call: Call, response: Response) -> Response:
+    if response.status_code == 403:
+        return JSONResponse(timbal_body(call))
+    return response
+
+
+def _crash_on_long_ids(call: Call, response: Response) -> Response:
+    if call.org_id is not None and len(call.org_id) > 255:
+        return Response("Internal Server Error", 500, media_type="text/html")
+    return response
+
+
+def _text_on_401(call: Call, response: Response) -> Response:
+    if response.status_code == 401:
+        return Response("Unauthorized", 401, media_type="text/plain")
+    return response
+
+
+def _json_not_problem_on_401(call: Call, response: Response) -> Response:
+    if response.status_code == 401:
+        problem = {"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "x"}
+        return JSONResponse(problem, 401)  # application/json, not application/problem+json
+    return response
+
+
+def _not_found_for_unknown_orgs(call: Call, response: Response) -> Response:
+    if response.status_code == 403:
+        return JSONResponse({"code": "NOT_FOUND", "message": "No such org."}, 404)
+    return response
+
+
+def _drop_pending_every_3rd(call: Call, body: Body) -> Body:
+    if call.number % 3:
+        return body
+    return {name: value for name, value in body.items() if name != "pending_credits"}
+
+
+@dataclass(frozen=True)
+class Broken:
+    """One broken server: its API, what it breaks, and the checks that must catch it."""
+
+    name: str
+    api: str
+    breaks: str
+    catches: frozenset[str]
+    """The checks whose failure shows this bug; the kit must fail at least one of them."""
+    app: Callable[[], Starlette]
+
+
+def _timbal(name: str, breaks: str, catches: set[str], **bugs: Any) -> Broken:
+    return Broken(name, "timbal", breaks, frozenset(catches), lambda: timbal_app(**bugs))
+
+
+def _kenbun(name: str, breaks: str, catches: set[str], **bugs: Any) -> Broken:
+    return Broken(name, "kenbun", breaks, frozenset(catches), lambda: kenbun_app(**bugs))
+
+
+BROKEN: tuple[Broken, ...] = (
+    _timbal(
+        "sum_off_every_5th_call",
+        "used_credits = invoiced + pending + 1 on every 5th call",
+        {"timbal_used_is_invoiced_plus_pending"},
+        body_bug=lambda c, b: (
+            _set(b, used_credits=b["used_credits"] + 1) if c.number % 5 == 0 else b
+        ),
+    ),
+    _timbal(
+        "negative_pending_for_ids_with_a_digit",
+        "pending_credits negative (and used adjusted to match) for org ids containing a digit",
+        {"timbal_credits_whole_and_not_negative", "response_schema_conformance"},
+        body_bug=lambda c, b: (
+            _set(b, pending_credits=-5, used_credits=b["invoiced_credits"] - 5)
+            if any(ch.isdigit() for ch in c.org_id or "")
+            else b
+        ),
+    ),
+    _timbal(
+        "period_end_null_in_second_half",
+        "period_end null while period_start is set, in the second half of the period",
+        {"timbal_period_bounds"},
+        body_bug=lambda c, b: (
+            _set(b, period_start="2026-03-14T00:00:00Z", period_end=None) if c.second_half else b
+        ),
+    ),
+    _timbal(
+        "period_reversed_on_odd_calls",
+        "period_start after period_end on odd calls",
+        {"timbal_period_bounds"},
+        body_bug=lambda c, b: (
+            _set(b, period_start="2026-04-14T00:00:00Z", period_end="2026-03-14T00:00:00Z")
+            if c.number % 2
+            else b
+        ),
+    ),
+    _timbal(
+        "cap_exceeded",
+        "used_credits above cap_credits while enabled",
+        {"timbal_cap_not_exceeded"},
+        body_bug=lambda c, b: _set(b, enabled=True, cap_credits=b["used_credits"] - 1),
+    ),
+    _timbal(
+        "pending_missing_every_3rd_call",
+        "the required pending_credits missing on every 3rd call",
+        {"response_schema_conformance"},
+        body_bug=_drop_pending_every_3rd,
+    ),
+    _timbal(
+        "fractional_rate",
+        "rate_cents_per_1k a fraction (12.5)",
+        {"timbal_credits_whole_and_not_negative", "response_schema_conformance"},
+        body_bug=lambda c, b: _set(b, rate_cents_per_1k=12.5),
+    ),
+    _timbal(
+        "any_org_readable",
+        "200 for an org the token does not own",
+        {"owned_orgs_only"},
+        response_bug=_owned_by_everyone,
+    ),
+    _timbal(
+        "no_token_gets_200",
+        "200 to a request without an Authorization header",
+        {"credential_required", "ignored_auth"},
+        response_bug=_ok_without_token,
+    ),
+    _timbal(
+        "text_plain_on_401",
+        "401 answered as text/plain instead of the JSON error body",
+        {"content_type_conformance"},
+        response_bug=_text_on_401,
+    ),
+    _timbal(
+        "server_error_on_long_ids",
+        "500 with an HTML page for org ids longer than 255 characters",
+        {"not_a_server_error"},
+        response_bug=_crash_on_long_ids,
+    ),
+    _timbal(
+        "undocumented_404",
+        "404 (undocumented) instead of 403 for orgs the token does not own",
+        {"status_code_conformance"},
+        response_bug=_not_found_for_unknown_orgs,
+    ),
+    _kenbun(
+        "overage_true_at_the_limit",
+        "overage true when monthly_events equals free_tier_limit",
+        {"kenbun_overage_flag"},
+        body_bug=lambda c, b: _set(b, overage=b["monthly_events"] >= b["free_tier_limit"]),
+    ),
+    _kenbun(
+        "trial_ends_at_while_active",
+        "trial_ends_at set while subscription_status is active",
+        {"kenbun_trial_only_when_trialing"},
+        body_bug=lambda c, b: (
+            _set(b, trial_ends_at="2026-04-01T00:00:00Z")
+            if b["subscription_status"] == "active"
+            else b
+        ),
+    ),
+    _kenbun(
+        "empty_cycle_in_second_half",
+        "billing_cycle_start equal to billing_cycle_end in the second half of the period",
+        {"kenbun_cycle_order"},
+        body_bug=lambda c, b: (
+            _set(b, billing_cycle_end=b["billing_cycle_start"]) if c.second_half else b
+        ),
+    ),
+    _kenbun(
+        "undocumented_status_every_4th_call",
+        "subscription_status 'paused' (not one of the seven) on every 4th call",
+        {"kenbun_status_documented", "response_schema_conformance"},
+        body_bug=lambda c, b: (
+            _set(b, subscription_status="paused", trial_ends_at=None) if c.number % 4 == 0 else b
+        ),
+    ),
+    _kenbun(
+        "overage_unit_zero",
+        "overage_unit 0 (it must be at least 1)",
+        {"kenbun_counts_not_negative", "response_schema_conformance"},
+        body_bug=lambda c, b: _set(b, overage_unit=0),
+    ),
+    _kenbun(
+        "negative_events_every_7th_call",
+        "monthly_events negative on every 7th call",
+        {"kenbun_counts_not_negative", "response_schema_conformance"},
+        body_bug=lambda c, b: _set(b, monthly_events=-1, overage=False) if c.number % 7 == 0 else b,
+    ),
+    _kenbun(
+        "invalid_token_gets_200",
+        "200 for any bearer token, valid or not",
+        {"credential_required", "ignored_auth"},
+        response_bug=_ok_for_any_token,
+    ),
+    _kenbun(
+        "json_not_problem_on_401",
+        "401 as application/json instead of application/problem+json",
+        {"content_type_conformance"},
+        response_bug=_json_not_problem_on_401,
+    ),
+    _kenbun(
+        "string_events",
+        "monthly_events as a JSON string",
+        {"response_schema_conformance"},
+        body_bug=lambda c, b: _set(b, monthly_events=str(b["monthly_events"])),
+    ),
+)

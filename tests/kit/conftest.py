@@ -1,0 +1,57 @@
+"""Kit fixtures: run the kit in-process, and serve an ASGI app on a real loopback port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from tests.kit.broken_servers import OWNED, TOKEN
+from usagemock.kit import Event, Plan, RunFinished, Target, run
+
+FAST_EXAMPLES = 25  # generated cases per phase in tests: enough for every bug in the family
+
+
+def run_kit(api: str, app: Any, seed: int = 1, **plan: Any) -> list[Event]:
+    """Every event of one in-process kit run of ``api`` against ``app``."""
+    plan.setdefault("org_ids", OWNED if api == "timbal" else ())
+    plan.setdefault("max_examples", FAST_EXAMPLES)
+    return list(run(Plan(api=api, target=Target.in_process(app), token=TOKEN, seed=seed, **plan)))
+
+
+def finished(events: list[Event]) -> RunFinished:
+    """The RunFinished event of a run."""
+    last = events[-1]
+    assert isinstance(last, RunFinished), f"usagemock kit: run ended with {last!r}"
+    return last
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], str]]:
+    """Serve ASGI apps with uvicorn on free loopback ports; each stops when the test ends."""
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app: Any) -> str:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
+            time.sleep(0.02)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,7 +1,7 @@
 """pytest plugin (entry point ``pytest11``): the mock as fixtures, and the contract suite on a URL.
 
-- ``usagemock_server``: a real ``usagemock serve`` on a free loopback port, one per test; the
-  ``@pytest.mark.usagemock(...)`` marker picks ``scenario``, ``api``, ``seed``, ``fixtures``, ``now``.
+- ``usagemock_server``: a real ``usagemock serve`` on a free loopback port, one per test;
+  ``@pytest.mark.usagemock(...)`` picks ``scenario``, ``api``, ``seed``, ``fixtures``, ``now``.
 - ``usagemock_app``: the same mock as an in-process ASGI app (for httpx's ``ASGITransport``).
 - ``pytest --usagemock-url URL --usagemock-api NAME``: adds one contract test per API, run by the
   kit against that URL (token from ``--usagemock-token`` or ``USAGEMOCK_TOKEN``).

@@ -54,6 +54,9 @@ _CLIENT_HEADERS = frozenset(
     | {"x-schemathesis-testcaseid"}
 )
 _BODY_EXCERPT = 600
+#: What a request that got no response at all (network error, timeout, crash) is reported as.
+ERROR_CHECK = "request_completed"
+ERROR_TITLE = "every request gets a response (no network error, timeout or crash)"
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def build_schema(plan: Plan) -> BaseSchema:
 
         @schema.hook
         def flatmap_path_parameters(ctx: Any, parameters: dict[str, Any]) -> Any:
-            if "org_id" not in parameters:
+            if not parameters or "org_id" not in parameters:  # None: no path parameters
                 return st.just(parameters)
             return st.just(parameters) | pinned.map(lambda org: {**parameters, "org_id": org})
 
@@ -231,9 +234,7 @@ def _recorded_finding(
 
 def _error_stage(plan: Plan, event: engine_events.NonFatalError) -> StageFinished:
     message = f"{event.info.title}: {event.info.message}".strip()
-    finding = _finding(
-        plan, "errors", "server_answered", "the server answers", message, event.label
-    )
+    finding = _finding(plan, "errors", ERROR_CHECK, ERROR_TITLE, message, event.label)
     return StageFinished(
         api=plan.api, stage="errors", operation=event.label, requests=0, findings=(finding,)
     )
@@ -303,9 +304,7 @@ def _call_all(
             response = case.call(headers=headers, timeout=plan.request_timeout)
         except Exception as exc:  # a dropped connection or a crash in an in-process app
             message = f"{type(exc).__name__}: {exc}"
-            findings.append(
-                _finding(plan, stage, "server_answered", "the server answers", message, case)
-            )
+            findings.append(_finding(plan, stage, ERROR_CHECK, ERROR_TITLE, message, case))
             continue
         answered += 1
         results.clear()

@@ -1,0 +1,122 @@
+"""``usagemock test`` end to end: live servers on loopback ports, exit codes, masked token."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.kit.broken_servers import BROKEN, TOKEN, kenbun_app, timbal_app
+
+Serve = Callable[[Any], str]
+
+
+def usagemock_test(*args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m usagemock test ARGS`` with the token in the environment, bounded in time."""
+    env = {k: v for k, v in os.environ.items() if k != "USAGEMOCK_TOKEN"}
+    if token is not None:
+        env["USAGEMOCK_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "usagemock", "test", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=REPO,
+    )
+
+
+@pytest.mark.e2e
+def test_live_broken_server_fails_with_exit_1_and_never_prints_the_token(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """A real server breaking a rule: exit 1, the rule named, curl masked, JUnit written."""
+    broken = next(b for b in BROKEN if b.name == "empty_cycle_in_second_half")
+    url = serve(broken.app())
+    junit = tmp_path / "junit.xml"
+    result = usagemock_test(
+        "--api", "kenbun", "--base-url", url, "--seed", "5", "--max-examples", "20",
+        "--junit", str(junit),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL kenbun_cycle_order" in result.stdout
+    masked_curl = 'Reproduce with: curl -X GET -H "Authorization: Bearer $USAGEMOCK_TOKEN"'
+    assert masked_curl in result.stdout
+    assert f"Replay the run: usagemock test --api kenbun --base-url {url} " in result.stdout
+    assert "--seed 5" in result.stdout
+    assert TOKEN not in result.stdout + result.stderr + junit.read_text()
+    assert ET.parse(junit).getroot().find("testsuite/testcase/failure") is not None
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("api", "app"), [("timbal", timbal_app), ("kenbun", kenbun_app)])
+def test_live_correct_server_passes_a_default_run_within_30_seconds(
+    serve: Serve, api: str, app: Callable[[], Any]
+) -> None:
+    """A default run (100 examples, 25 samples) of a correct live server exits 0 within 30 s."""
+    url = serve(app())
+    orgs = ["--org-id", "org_alpha", "--org-id", "org_b2"] if api == "timbal" else []
+    started = time.monotonic()
+    result = usagemock_test("--api", api, "--base-url", url, *orgs)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{api}: PASSED" in result.stdout
+    assert elapsed <= 30, f"usagemock test took {elapsed:.1f} s"
+
+
+def test_unreachable_url_is_one_line_and_exit_2() -> None:
+    """Nothing listening: one sentence on stderr naming the URL, exit 2, no traceback."""
+    result = usagemock_test("--api", "kenbun", "--base-url", "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usagemock: error: Cannot reach http://127.0.0.1:9")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "token", "says"),
+    [
+        (["--api", "kenbun", "--base-url", "http://x.test"], None, "needs a token"),
+        (["--api", "all", "--base-url", "http://x.test"], TOKEN, "--api all"),
+        (["--api", "kenbun", "--base-url", "ftp://x.test"], TOKEN, "not an http(s) URL"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    args: list[str], token: str | None, says: str
+) -> None:
+    """A flag combination the command cannot use gets one sentence and exit 2."""
+    result = usagemock_test(*args, token=token)
+    assert result.returncode == 2
+    assert says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_api_is_a_usage_error_without_traceback() -> None:
+    """A bad --api value gets click's usage message and exit 2."""
+    result = usagemock_test("--api", "stripe")
+    assert result.returncode == 2
+    assert "Invalid value for '--api'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_in_process_mock_kenbun_passes() -> None:
+    """Without --base-url the command tests the in-process mock, which keeps the Kenbun contract."""
+    result = usagemock_test("--api", "kenbun", "--seed", "1", "--max-examples", "30", token=None)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "kenbun against the in-process mock" in result.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="mock bug (web layer): an org id with an encoded slash (org%2Fslash) gets an "
+    "undocumented 404; remove this marker once the mock routes it",
+)
+def test_in_process_mock_timbal_passes() -> None:
+    """The in-process mock keeps the Timbal contract, odd org ids included."""
+    result = usagemock_test("--api", "timbal", "--seed", "1", "--max-examples", "30", token=None)
+    assert result.returncode == 0, result.stdout + result.stderr

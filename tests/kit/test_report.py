@@ -1,0 +1,87 @@
+"""Reports: the terminal summary's shape, valid JUnit XML listing failures, never the token."""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from starlette.responses import JSONResponse, Response
+
+from tests.kit.broken_servers import BROKEN, TOKEN, Call, kenbun_app, timbal_app
+from tests.kit.conftest import run_kit
+from usagemock.kit import JUnitReport, TerminalReport
+from usagemock.kit.events import Event
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def render(events: list[Event]) -> str:
+    """The terminal report of ``events``, as one string."""
+    lines: list[str] = []
+    report = TerminalReport(lines.append, rerun="usagemock test --api kenbun")
+    for event in events:
+        report.handle(event)
+    return "\n".join(lines)
+
+
+def shape(text: str) -> str:
+    """``text`` with every number replaced, so timings and counts do not make a snapshot flaky."""
+    return re.sub(r"\d+(\.\d+)?", "N", text)
+
+
+def test_terminal_report_shape_matches_snapshot() -> None:
+    """The summary lists stages, checks, and each failure: rule, request, response, curl, seed."""
+    broken = next(b for b in BROKEN if b.name == "overage_true_at_the_limit")
+    actual = shape(render(run_kit("kenbun", broken.app(), seed=4, samples=10)))
+    snapshot = SNAPSHOTS / "terminal_kenbun_overage_at_limit.txt"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        snapshot.write_text(actual + "\n")
+    assert actual + "\n" == snapshot.read_text()
+
+
+def test_terminal_report_of_a_pass_says_passed_with_rate_and_seed() -> None:
+    """A clean run ends with PASSED, the request count, the rate and the seed."""
+    text = render(run_kit("kenbun", kenbun_app(), seed=9, samples=5))
+    assert re.search(r"kenbun: PASSED; \d+ requests in [\d.]+ s \(\d+/s\), seed 9", text)
+    assert "Failures" not in text
+
+
+def test_junit_xml_is_valid_and_lists_each_broken_check(tmp_path: Path) -> None:
+    """The JUnit file parses, counts failures, and names the broken check as a failed test case."""
+    path = tmp_path / "reports" / "contract.xml"
+    report = JUnitReport(path)
+    broken = next(b for b in BROKEN if b.name == "trial_ends_at_while_active")
+    for event in run_kit("kenbun", broken.app(), samples=10):
+        report.handle(event)
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite is not None and suite.get("name") == "usagemock kenbun"
+    failed = {
+        case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None
+    }
+    assert "kenbun_trial_only_when_trialing" in failed
+    assert int(suite.get("failures", "0")) == len(failed)
+    assert int(suite.get("tests", "0")) > len(failed)  # the passing checks are listed too
+    failure = suite.find("testcase/failure")
+    assert failure is not None and "Reproduce with: curl" in (failure.text or "")
+
+
+def _echo_token_and_ignore_ownership(call: Call, response: Response) -> Response:
+    if response.status_code == 403:  # leaks the caller's header, as a careless server might
+        return JSONResponse({"code": "FORBIDDEN", "message": f"token {call.authorization}"}, 200)
+    return response
+
+
+def test_no_report_ever_shows_the_token(tmp_path: Path) -> None:
+    """Even when the server echoes the token back, reports mask it and curl uses the variable."""
+    path = tmp_path / "contract.xml"
+    events = run_kit("timbal", timbal_app(response_bug=_echo_token_and_ignore_ownership))
+    report = JUnitReport(path)
+    for event in events:
+        report.handle(event)
+    text = render(events)
+    assert "Failures" in text and "token Bearer ***" in text
+    assert 'Authorization: Bearer $USAGEMOCK_TOKEN"' in text
+    assert TOKEN not in text
+    assert TOKEN not in path.read_text()

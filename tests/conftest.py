@@ -34,10 +34,14 @@ class SettableClock:
 def in_process_client(
     now: datetime | Callable[[], datetime] = FIXED_NOW, **settings: Any
 ) -> httpx.AsyncClient:
-    """An httpx client talking to a fresh mock in-process, response validation on."""
+    """An httpx client talking to a fresh mock in-process (state in memory, responses checked).
+
+    ``now`` is the machine's time as the mock sees it: a moment, or a clock the test moves.
+    """
     settings.setdefault("validate_responses", True)
+    settings.setdefault("state", ":memory:")
     clock = now if callable(now) else (lambda: now)
-    app = create_app(Settings(**settings), clock=clock)
+    app = create_app(Settings(**settings), real_clock=clock)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock")
 
 

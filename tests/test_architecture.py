@@ -22,8 +22,16 @@ ALLOWED = {
     "usagemock.settings": {"usagemock.errors", "usagemock.specs", "usagemock.yamlfile"},
     # the contract kit depends on the specs, the rules and schemathesis, never on the mock
     "usagemock.kit": {"usagemock.kit", "usagemock.rules", "usagemock.specs", "usagemock.errors"},
+    # state: storage and scenarios sit on the domain; the engine composes them
+    "usagemock.store": {"usagemock.domain", "usagemock.errors"},
+    "usagemock.scenarios": {"usagemock.domain", "usagemock.errors", "usagemock.yamlfile"},
+    "usagemock.engine": {
+        "usagemock.domain", "usagemock.store", "usagemock.scenarios", "usagemock.errors"},
     "usagemock.web": {
         "usagemock.web",
+        "usagemock.engine",
+        "usagemock.scenarios",
+        "usagemock.store",
         "usagemock.domain",
         "usagemock.access",
         "usagemock.settings",

@@ -27,13 +27,13 @@ def free_port() -> int:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m usagemock`` to completion and capture its output."""
+    """Run ``python -m usagemock`` to completion (state in memory) and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "usagemock", *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "USAGEMOCK_STATE": ":memory:", **(env or {})},
         cwd=REPO,
     )
 
@@ -44,6 +44,7 @@ class LiveServer:
     def __init__(self, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        state = () if "--state" in args else ("--state", ":memory:")  # throw-away unless asked
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -53,6 +54,7 @@ class LiveServer:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                *state,
                 *args,
             ],
             stdout=subprocess.PIPE,

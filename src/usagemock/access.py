@@ -28,6 +28,8 @@ class Principal:
     """Open mode: the token's org is derived from the token itself, deterministically."""
     readable: frozenset[str] | None
     """Timbal org ids the token may read; None means any."""
+    scenario: str | None = None
+    """The scenario the fixtures file starts this token's orgs in, if any."""
 
     def may_read(self, org_id: str) -> bool:
         """Whether this token may read Timbal org ``org_id``."""
@@ -40,6 +42,7 @@ class AccessPolicy:
 
     tokens: Mapping[str, Principal] | None = None
     org_names: Mapping[str, str] | None = None
+    org_scenarios: Mapping[str, str] | None = None
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal behind ``token``, or None when the token is not valid."""
@@ -50,6 +53,15 @@ class AccessPolicy:
     def org_name(self, org_id: str) -> str | None:
         """The name a fixtures file gives ``org_id``, if any."""
         return (self.org_names or {}).get(org_id)
+
+    def scenario_for(self, org_id: str, principal: Principal) -> str | None:
+        """The scenario a fixtures file starts ``org_id`` in: the org's own, else the token's."""
+        return (self.org_scenarios or {}).get(org_id) or principal.scenario
+
+    def scenario_names(self) -> set[str]:
+        """Every scenario the fixtures file names (to check they exist)."""
+        named = {p.scenario for p in (self.tokens or {}).values() if p.scenario}
+        return named | set((self.org_scenarios or {}).values())
 
 
 OPEN = AccessPolicy()
@@ -62,6 +74,11 @@ _TOKEN_ENTRY = {
             "type": ["string", "null"],
             "minLength": 1,
             "description": "the org the token belongs to; null: a token without an org",
+        },
+        "scenario": {
+            "type": "string",
+            "minLength": 1,
+            "description": "the scenario this token's orgs start in",
         },
         "can_read": {
             "description": "Timbal org ids the token may read, or '*' for all",
@@ -88,7 +105,10 @@ FIXTURES_SCHEMA: Mapping[str, Any] = {
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"name": {"type": "string", "minLength": 1}},
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "scenario": {"type": "string", "minLength": 1},
+                },
             },
         },
     },
@@ -104,6 +124,12 @@ def load_access(path: Path) -> AccessPolicy:
         org = entry.get("org")
         can_read = entry.get("can_read", [org] if org else [])
         readable = None if can_read == ANY_ORG else frozenset(can_read)
-        tokens[str(token)] = Principal(str(token), org, org_from_token=False, readable=readable)
-    names = {org: spec["name"] for org, spec in (data.get("orgs") or {}).items() if spec}
-    return AccessPolicy(tokens=tokens, org_names=names)
+        tokens[str(token)] = Principal(
+            str(token), org, org_from_token=False, readable=readable, scenario=entry.get("scenario")
+        )
+    orgs = {org: spec or {} for org, spec in (data.get("orgs") or {}).items()}
+    return AccessPolicy(
+        tokens=tokens,
+        org_names={org: spec["name"] for org, spec in orgs.items() if "name" in spec},
+        org_scenarios={org: spec["scenario"] for org, spec in orgs.items() if "scenario" in spec},
+    )

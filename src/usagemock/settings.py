@@ -31,7 +31,18 @@ class Settings:
     access_log: bool = True
     """Log one line per request (turn off for load tests)."""
     now: datetime | None = None
-    """Freeze the mock's clock at this moment; None follows real time."""
+    """Freeze the shared clock at this moment at start-up; None keeps the stored clock."""
+    state: str = "usagemock.sqlite3"
+    """SQLite file for org state and the clock, or ``:memory:`` for a throw-away run."""
+    workers: int = 1
+    """uvicorn worker processes; they share the state file."""
+    scenario: str | None = None
+    """Scenario every org starts in (when nothing else sets it); None: generated orgs."""
+    scenarios: Path | None = None
+    """A folder of extra scenario files, added to (and overriding) the bundled ones."""
+    admin_token: str | None = None
+    """Bearer token the admin API requires. Without one the admin API is open on loopback
+    and locked (403) when the server binds beyond it."""
 
     @property
     def apis(self) -> tuple[str, ...]:
@@ -101,6 +112,29 @@ def _moment(text: str, source: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _workers(text: str, source: str) -> int:
+    try:
+        workers = int(text)
+    except ValueError:
+        workers = 0
+    if not 1 <= workers <= 64:
+        raise ConfigError(f"{source} is {text!r}; use a whole number of workers from 1 to 64.")
+    return workers
+
+
+def _text(text: str, source: str) -> str:
+    if not text.strip():
+        raise ConfigError(f"{source} is empty; give a value or leave it unset.")
+    return text.strip()
+
+
+def _folder(text: str, source: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise ConfigError(f"{source} is {text!r}, but there is no such folder.")
+    return path
+
+
 def _host(text: str, source: str) -> str:
     if not text.strip():
         raise ConfigError(f"{source} is empty; use an address such as 127.0.0.1 or 0.0.0.0.")
@@ -116,6 +150,11 @@ _PARSERS = {
     "validate_responses": _flag,
     "access_log": _flag,
     "now": _moment,
+    "state": _text,
+    "workers": _workers,
+    "scenario": _text,
+    "scenarios": _folder,
+    "admin_token": _text,
 }
 
 
@@ -131,4 +170,10 @@ def build_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Sett
         if flag is not None:
             option = "--" + field.name.replace("_", "-")
             values[field.name] = parse(str(flag), f"Option {option}")
-    return replace(Settings(), **values)
+    settings = replace(Settings(), **values)
+    if settings.workers > 1 and settings.state == ":memory:":
+        raise ConfigError(
+            "--workers above 1 needs a state file the workers can share; --state :memory: is "
+            "private to one process. Pass --state PATH or --workers 1."
+        )
+    return settings

@@ -158,3 +158,30 @@ def _pointer(parts: Any) -> str:
 
 def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
+
+
+def documented_statuses(document: Mapping[str, Any]) -> frozenset[int]:
+    """Every numeric response status the document's operations declare."""
+    return frozenset(
+        int(status)
+        for item in document.get("paths", {}).values()
+        for operation in item.values()
+        if isinstance(operation, Mapping)
+        for status in operation.get("responses", {})
+        if str(status).isdigit()
+    )
+
+
+def named_examples(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The 200 JSON examples of the document's operations, by name (``default`` for ``example``)."""
+    found: dict[str, Any] = {}
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, Mapping):
+                continue
+            media = operation.get("responses", {}).get("200", {}).get("content", {})
+            content = media.get("application/json", {})
+            if "example" in content:
+                found["default"] = content["example"]
+            found |= {name: ex["value"] for name, ex in content.get("examples", {}).items()}
+    return found

@@ -630,7 +630,7 @@ def test_serving_bundled_specs_never_imports_the_spec_validator() -> None:
         "import sys\n"
         "from usagemock.settings import Settings\n"
         "from usagemock.web.app import create_app\n"
-        "create_app(Settings())\n"
+        "create_app(Settings(state=':memory:'))\n"
         "print('openapi_spec_validator' in sys.modules)\n"
     )
     result = subprocess.run(

@@ -49,8 +49,9 @@ def contract_schema(
         api="all" if default_server else api,
         fixtures=None if default_server else ACCESS_FIXTURES,
         validate_responses=True,
+        state=":memory:",
     )
-    app = create_app(settings, clock=lambda: FIXED_NOW)
+    app = create_app(settings, real_clock=lambda: FIXED_NOW)
     config: dict[str, Any] = {
         "seed": SEED,
         "checks": {"enabled": True, "max_response_time": MAX_RESPONSE_TIME, **(checks or {})},

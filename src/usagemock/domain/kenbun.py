@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -10,7 +11,7 @@ from enum import StrEnum
 from usagemock.domain.identity import company_name, derive_seed, rng_for
 from usagemock.domain.identity import org_id as generated_org_id
 from usagemock.domain.periods import Period, calendar_month
-from usagemock.domain.usage import UsageCurve
+from usagemock.domain.usage import Ingest, UsageCurve, ingested
 
 
 class SubscriptionStatus(StrEnum):
@@ -35,6 +36,14 @@ class KenbunPlan:
 
 
 @dataclass(frozen=True)
+class Trial:
+    """A free trial that ends at a set moment, after which the subscription takes ``then``."""
+
+    ends_at: datetime
+    then: SubscriptionStatus
+
+
+@dataclass(frozen=True)
 class KenbunAccount:
     """One Kenbun organisation: identity, plan, subscription and how it consumes events."""
 
@@ -43,6 +52,8 @@ class KenbunAccount:
     plan: KenbunPlan
     status: SubscriptionStatus
     curve: UsageCurve
+    trial: Trial | None = None
+    """A dated trial; a ``trialing`` account without one is on a trial that runs to cycle end."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class EventUsage:
     account: KenbunAccount
     cycle: Period
     monthly_events: int
+    status: SubscriptionStatus
     trial_ends_at: datetime | None
 
     @property
@@ -87,15 +99,18 @@ _STATUSES = (
 _USAGE_BANDS = ((30, 0.05, 0.6), (20, 0.6, 0.95), (15, 0.95, 1.1), (35, 1.2, 6.0))
 
 
-@functools.lru_cache(maxsize=4096)
-def generate_account(
-    key: str, seed: int, org_id: str | None = None, org_name: str | None = None
-) -> KenbunAccount:
-    """The account behind ``key`` (a token, or an org id a fixture names), from the seed.
+def org_id_for_token(token: str, seed: int) -> str:
+    """The org a token belongs to when no fixture names one: derived from the token."""
+    return generated_org_id(derive_seed(seed, "kenbun-id", token))
 
-    ``org_id`` and ``org_name`` override the generated identity when a fixtures file gives them.
+
+@functools.lru_cache(maxsize=4096)
+def generate_account(org_id: str, seed: int, org_name: str | None = None) -> KenbunAccount:
+    """The account of ``org_id`` before anyone changes it: deterministic from (seed, org id).
+
+    ``org_name`` overrides the generated name when a fixtures file gives one.
     """
-    rng = rng_for(seed, "kenbun", key)
+    rng = rng_for(seed, "kenbun", org_id)
     plan = KenbunPlan(
         free_tier_limit=rng.choice(_LIMITS),
         overage_unit=rng.choice(_UNITS),
@@ -107,24 +122,29 @@ def generate_account(
     # Heavy users load a batch at the start of each cycle, so they are over the limit early on.
     opening = round(total * rng.uniform(0.2, 0.4)) if high > 1.1 else 0
     return KenbunAccount(
-        org_id=org_id or generated_org_id(derive_seed(seed, "kenbun-id", key)),
-        org_name=org_name or company_name(derive_seed(seed, "kenbun-name", key)),
+        org_id=org_id,
+        org_name=org_name or company_name(derive_seed(seed, "kenbun-name", org_id)),
         plan=plan,
         status=status,
         curve=UsageCurve(expected_total=total, opening=opening, seed=rng.getrandbits(32)),
     )
 
 
-def usage_at(account: KenbunAccount, now: datetime) -> EventUsage:
-    """What ``GET /usage`` reports for ``account`` at ``now``."""
+def usage_at(account: KenbunAccount, now: datetime, ingests: Iterable[Ingest] = ()) -> EventUsage:
+    """What ``GET /usage`` reports for ``account`` at ``now``, counting events ingested by hand."""
     cycle = calendar_month(now)
-    trial_ends_at = None
-    if account.status is SubscriptionStatus.TRIALING:
-        # Without a stored trial start, a trialing account's trial runs to the end of the cycle.
-        trial_ends_at = cycle.end
+    status, trial_ends_at = account.status, None
+    if account.trial is not None:
+        if now < account.trial.ends_at:
+            status, trial_ends_at = SubscriptionStatus.TRIALING, account.trial.ends_at
+        else:
+            status = account.trial.then
+    elif status is SubscriptionStatus.TRIALING:
+        trial_ends_at = cycle.end  # an undated trial runs to the end of each cycle
     return EventUsage(
         account=account,
         cycle=cycle,
-        monthly_events=account.curve.at(cycle, now),
+        monthly_events=account.curve.at(cycle, now) + ingested(ingests, cycle, now),
+        status=status,
         trial_ends_at=trial_ends_at,
     )

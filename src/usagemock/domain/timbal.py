@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from usagemock.domain.identity import rng_for
 from usagemock.domain.periods import Period, monthly_period
-from usagemock.domain.usage import UsageCurve
+from usagemock.domain.usage import Ingest, UsageCurve
 
 
 @dataclass(frozen=True)
@@ -61,21 +62,15 @@ def threshold_credits(plan: TimbalPlan) -> int | None:
     return max(1, math.ceil(plan.threshold_usd * 100_000 / plan.rate_cents_per_1k))
 
 
-def summarize(account: TimbalAccount, now: datetime) -> OverageSummary:
-    """The overage summary of ``account`` at ``now``."""
+def summarize(
+    account: TimbalAccount, now: datetime, ingests: Iterable[Ingest] = ()
+) -> OverageSummary:
+    """The overage summary of ``account`` at ``now``, counting credits ingested by hand."""
     plan = account.plan
     if not plan.metered:
         return OverageSummary(False, 0, 0, 0, None, None, None, None)
     period = monthly_period(account.anchor, now)
-    used = 0
-    if plan.overage_enabled:
-        consumed = account.curve.at(period, now)
-        used = max(consumed - plan.included_credits, 0)
-        if plan.cap_credits is not None:
-            used = min(used, plan.cap_credits)
-    step = threshold_credits(plan)
-    # Accrual is continuous, so each time pending reaches one step an interim invoice bills it.
-    invoiced = (used // step) * step if step else 0
+    used, invoiced = _settle(account, period, now, ingests) if plan.overage_enabled else (0, 0)
     return OverageSummary(
         enabled=plan.overage_enabled,
         used_credits=used,
@@ -86,6 +81,39 @@ def summarize(account: TimbalAccount, now: datetime) -> OverageSummary:
         threshold_usd=plan.threshold_usd,
         cap_credits=plan.cap_credits,
     )
+
+
+def _settle(
+    account: TimbalAccount, period: Period, now: datetime, ingests: Iterable[Ingest]
+) -> tuple[int, int]:
+    """Overage used and invoiced in ``period`` up to ``now``: (used, invoiced).
+
+    Between ingests usage accrues continuously, so pending reaches the threshold exactly and each
+    interim invoice bills one threshold's worth. An ingest adds usage at once: if pending then
+    reaches the threshold, the interim invoice bills all of it. The cap stops accrual.
+    """
+    plan, step = account.plan, threshold_credits(account.plan)
+
+    def overage(consumed: int) -> int:
+        over = max(consumed - plan.included_credits, 0)
+        return over if plan.cap_credits is None else min(over, plan.cap_credits)
+
+    # stable by time only: ingests at one moment land in the order they were made
+    dated = sorted(
+        (i for i in ingests if period.start <= i.at <= now and i.at < period.end),
+        key=lambda i: i.at,
+    )
+    used = invoiced = extra = 0
+    for moment, amount in [*((i.at, i.amount) for i in dated), (now, 0)]:
+        accrued = overage(account.curve.at(period, moment) + extra)
+        if step:  # continuous accrual up to this moment
+            invoiced += (accrued - invoiced) // step * step
+        used, extra = accrued, extra + amount
+        if amount:  # the ingest lands at once
+            used = overage(account.curve.at(period, moment) + extra)
+            if step and used - invoiced >= step:
+                invoiced = used
+    return used, invoiced
 
 
 _INCLUDED = (1_000_000, 5_000_000, 20_000_000)

@@ -1,4 +1,4 @@
-"""Usage accrual over a billing period: a realistic, deterministic cumulative curve.
+"""Usage accrual over a billing period: a realistic, deterministic curve plus ingests by hand.
 
 Usage arrives with a daily rhythm (busy afternoons, quiet nights, UTC), a weekly one (quieter
 weekends), slow growth across the period and hour-to-hour noise. The curve is the cumulative sum
@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -18,6 +19,19 @@ from itertools import accumulate
 from usagemock.domain.periods import Period
 
 _WEEKEND_FACTOR = 0.45
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """Usage added by hand (the admin API, a scenario's timeline) at one moment."""
+
+    at: datetime
+    amount: int
+
+
+def ingested(ingests: Iterable[Ingest], period: Period, moment: datetime) -> int:
+    """Units ingested by hand in ``period`` up to and including ``moment``."""
+    return sum(i.amount for i in ingests if period.start <= i.at <= moment and i.at < period.end)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""Compose the mock: one connexion AsyncApp per API, at the root or under its own prefix."""
+"""Compose the mock: one connexion AsyncApp per API plus the admin API, over one engine."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import UTC, datetime
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
 
 import starlette.convertors
 from connexion import AsyncApp
@@ -13,12 +15,17 @@ from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from usagemock.access import OPEN, load_access
+from usagemock.access import OPEN, AccessPolicy, load_access
+from usagemock.engine import Engine, real_time
+from usagemock.errors import ConfigError
+from usagemock.scenarios import Scenario, load_scenarios
 from usagemock.settings import Settings
-from usagemock.specs import spec_path
+from usagemock.specs import API_NAMES, documented_statuses, load_bundled, named_examples, spec_path
+from usagemock.store import SQLiteStore
+from usagemock.web.admin import PREFIX, AdminGate, admin_operations
 from usagemock.web.auth import bearer_handler
 from usagemock.web.errors import install_error_handlers
-from usagemock.web.handlers import OPERATIONS, Clock, MockContext
+from usagemock.web.handlers import OPERATIONS, MockContext
 from usagemock.web.oas31 import add_api
 
 
@@ -36,26 +43,44 @@ class _AnyPathConvertor(starlette.convertors.PathConvertor):
 starlette.convertors.register_url_convertor("path", _AnyPathConvertor())
 
 
-def system_clock() -> datetime:
-    """Real time, in UTC."""
-    return datetime.now(UTC)
+def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_time) -> ASGIApp:
+    """The ASGI app ``usagemock serve`` runs: the APIs in ``settings.apis`` and the admin API.
 
-
-def create_app(settings: Settings, *, clock: Clock | None = None) -> ASGIApp:
-    """The ASGI app ``usagemock serve`` runs: every API in ``settings.apis``.
-
-    ``clock`` defaults to ``settings.now`` when set (a frozen clock), else real time.
+    ``real_clock`` is the machine's time; the mock's clock is stored state on top of it.
     """
-    if clock is None:
-        frozen = settings.now
-        clock = system_clock if frozen is None else (lambda: frozen)
     policy = load_access(settings.fixtures) if settings.fixtures else OPEN
-    ctx = MockContext(seed=settings.seed, policy=policy, clock=clock)
-    app: ASGIApp
-    if settings.api != "all":
-        app = api_app(settings.api, ctx, settings, base_path=None)
+    scenarios = load_scenarios()
+    if settings.scenarios is not None:
+        scenarios |= load_scenarios(settings.scenarios)
+    statuses = {api: documented_statuses(load_bundled(api)) for api in API_NAMES}
+    _check_names(settings, policy, scenarios)
+    _check_faults(scenarios, statuses)
+    engine = Engine(
+        SQLiteStore(settings.state, seed=settings.seed),
+        scenarios,
+        seed=settings.seed,
+        default_scenario=settings.scenario,
+        real_clock=real_clock,
+    )
+    if settings.now is not None:
+        engine.set_now(settings.now, frozen=True)
+    ctx = MockContext(
+        engine=engine,
+        policy=policy,
+        statuses=statuses,
+        examples={api: named_examples(load_bundled(api)) for api in API_NAMES},
+        rng=random.Random(settings.seed),
+    )
+    admin = AdminGate(
+        _connexion_app("admin", admin_operations(ctx), settings, PREFIX),
+        settings.admin_token,
+        loopback=settings.loopback,
+    )
+    if settings.api == "all":
+        apis = {api: api_app(api, ctx, settings, f"/{api}") for api in settings.apis}
+        app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin})
     else:
-        app = PrefixRouter({api: api_app(api, ctx, settings, f"/{api}") for api in settings.apis})
+        app = PrefixRouter({PREFIX[1:]: admin}, fallback=api_app(settings.api, ctx, settings, ""))
     # A frontend dev server on another port calls the mock from the browser: without CORS the
     # browser blocks it, and "only change the base URL" would not be true.
     return CORSMiddleware(
@@ -63,30 +88,81 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> ASGIApp:
     )
 
 
-def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str | None) -> AsyncApp:
+def _check_names(settings: Settings, policy: AccessPolicy, scenarios: Mapping[str, Any]) -> None:
+    """Refuse to start with a scenario name nothing defines."""
+    named = policy.scenario_names() | ({settings.scenario} if settings.scenario else set())
+    missing = sorted(named - set(scenarios))
+    if missing:
+        where = " and ".join(
+            filter(
+                None,
+                [
+                    f"--scenario {settings.scenario}" if settings.scenario in missing else "",
+                    str(settings.fixtures) if set(missing) - {settings.scenario} else "",
+                ],
+            )
+        )
+        raise ConfigError(
+            f"{where} names no loaded scenario: {', '.join(missing)}. Loaded: "
+            f"{', '.join(sorted(scenarios))}."
+        )
+
+
+def _check_faults(
+    scenarios: Mapping[str, Scenario], statuses: Mapping[str, frozenset[int]]
+) -> None:
+    """Refuse scenarios whose injected status the API does not document."""
+    for scenario in scenarios.values():
+        for api, section in scenario.sections.items():
+            status = section.get("fault", {}).get("status")
+            if status is not None and status not in statuses[api]:
+                documented = ", ".join(str(s) for s in sorted(statuses[api]) if s >= 400)
+                raise ConfigError(
+                    f"{scenario.source}: {api}.fault.status {status} is not "
+                    f"documented by the {api} API; use one of {documented}."
+                )
+
+
+def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str) -> AsyncApp:
     """One API's connexion app, serving its 3.1 spec with Swagger UI at ``<base>/ui/``."""
-    operations = OPERATIONS[api](ctx)
+    return _connexion_app(
+        api,
+        OPERATIONS[api](ctx),
+        settings,
+        base_path,
+        security_map={"bearer": bearer_handler(ctx.policy)},
+    )
+
+
+def _connexion_app(
+    name: str,
+    operations: Mapping[str, Callable[..., Any]],
+    settings: Settings,
+    base_path: str,
+    **options: Any,
+) -> AsyncApp:
     app = AsyncApp(__name__)
     add_api(
         app,
-        spec_path(api),
-        base_path=base_path or "",
-        name=api,
+        spec_path(name),
+        base_path=base_path,
+        name=name,
         trusted=True,  # tests/test_specs.py lints the bundled specs; start-up need not
         resolver=Resolver(function_resolver=lambda operation_id: operations[operation_id]),
         validate_responses=settings.validate_responses,
-        security_map={"bearer": bearer_handler(ctx.policy)},
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
+        **options,
     )
-    install_error_handlers(app, api)
+    install_error_handlers(app, name)
     return app
 
 
 class PrefixRouter:
-    """Send ``/<api>/...`` to that API's app; anything else gets a JSON 404 listing the APIs."""
+    """Send ``/<prefix>/...`` to that app, anything else to ``fallback`` or a JSON 404."""
 
-    def __init__(self, apps: Mapping[str, ASGIApp]) -> None:
+    def __init__(self, apps: Mapping[str, ASGIApp], fallback: ASGIApp | None = None) -> None:
         self._apps = dict(apps)
+        self._fallback = fallback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route one ASGI connection by its first path segment."""
@@ -94,7 +170,7 @@ class PrefixRouter:
             await self._lifespan(receive, send)
             return
         first = scope["path"].split("/", 2)[1]
-        app = self._apps.get(first)
+        app = self._apps.get(first, self._fallback)
         if app is not None:
             await app(scope, receive, send)
             return

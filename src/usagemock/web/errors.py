@@ -48,7 +48,11 @@ def kenbun_error(status: int, detail: str) -> tuple[bytes, str]:
     return json.dumps(body).encode(), "application/problem+json"
 
 
-RENDERERS: Mapping[str, Renderer] = {"timbal": timbal_error, "kenbun": kenbun_error}
+RENDERERS: Mapping[str, Renderer] = {
+    "timbal": timbal_error,
+    "kenbun": kenbun_error,
+    "admin": kenbun_error,  # the admin API speaks RFC 9457 too
+}
 
 
 def _detail(exc: Exception, status: int) -> str:

@@ -1,33 +1,43 @@
-"""The operations of each API: authorize, ask the domain, shape the documented JSON."""
+"""The operations of each API: authorize, resolve the org's record, apply faults, shape JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+import asyncio
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
+from connexion.context import request
 from connexion.exceptions import ProblemException
 
 from usagemock.access import AccessPolicy, Principal
 from usagemock.domain import kenbun, timbal
+from usagemock.domain.faults import Fault
 from usagemock.domain.periods import isoformat
+from usagemock.domain.records import OrgRecord
+from usagemock.engine import Engine, UnknownScenario
 from usagemock.web.auth import mask
+from usagemock.web.prefer import Preferences, parse_prefer
 
-Clock = Callable[[], datetime]
 JSON = {"Content-Type": "application/json"}
+Body = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class MockContext:
-    """What every handler needs: the seed, the access policy and the clock."""
+    """What every handler needs: the engine, the access policy and what each API documents."""
 
-    seed: int
+    engine: Engine
     policy: AccessPolicy
-    clock: Clock
+    statuses: Mapping[str, frozenset[int]]
+    """Statuses each API's operation documents (faults may only use these)."""
+    examples: Mapping[str, Mapping[str, Body]]
+    """Each API's named 200 examples from its spec (for ``Prefer: example=``)."""
+    rng: random.Random
 
 
-def overage_body(summary: timbal.OverageSummary) -> dict[str, Any]:
+def overage_body(summary: timbal.OverageSummary) -> Body:
     """``OverageSummary`` as the Timbal spec shapes it."""
     period = summary.period
     return {
@@ -43,7 +53,7 @@ def overage_body(summary: timbal.OverageSummary) -> dict[str, Any]:
     }
 
 
-def usage_body(usage: kenbun.EventUsage) -> dict[str, Any]:
+def usage_body(usage: kenbun.EventUsage) -> Body:
     """``Usage`` as the Kenbun spec shapes it."""
     account, plan = usage.account, usage.account.plan
     return {
@@ -56,24 +66,112 @@ def usage_body(usage: kenbun.EventUsage) -> dict[str, Any]:
         "billing_cycle_end": isoformat(usage.billing_cycle_end),
         "org_id": account.org_id,
         "org_name": account.org_name,
-        "subscription_status": account.status.value,
+        "subscription_status": usage.status.value,
         "trial_ends_at": isoformat(usage.trial_ends_at) if usage.trial_ends_at else None,
     }
+
+
+def body_now(record: OrgRecord, engine: Engine) -> Body:
+    """What the org's API answers now, before any fault."""
+    now = engine.now()
+    if isinstance(record.account, kenbun.KenbunAccount):
+        return usage_body(kenbun.usage_at(record.account, now, record.ingests))
+    return overage_body(timbal.summarize(record.account, now, record.ingests))
+
+
+class _Answer:
+    """One request's way through preferences and faults to its response."""
+
+    def __init__(self, ctx: MockContext, api: str) -> None:
+        self.ctx, self.api = ctx, api
+        self.prefs: Preferences = parse_prefer(request.headers.getlist("prefer"))
+
+    def scenario(self) -> str | None:
+        """The scenario asked for on this request, if it exists."""
+        name = self.prefs.get("scenario")
+        if name is None:
+            return None
+        try:
+            if self.api in self.ctx.engine.scenario(name).sections:
+                self.prefs.apply("scenario")
+                return name
+            self.prefs.ignore("scenario", f"not a {self.api} scenario")
+        except UnknownScenario:
+            self.prefs.ignore("scenario", "no such scenario; GET /_usagemock/scenarios lists them")
+        return None
+
+    def fail(self, status: int, detail: str) -> ProblemException:
+        """An error response that still carries the preference headers."""
+        return ProblemException(status=status, detail=detail, headers=self.prefs.headers())
+
+    async def deliver(self, record: OrgRecord) -> tuple[Body, int, dict[str, str]]:
+        """Apply latency and error faults (request's, then org's), then the body."""
+        fault = record.fault
+        latency = self.prefs.get("latency")
+        if latency is not None:
+            if latency.isdigit() and int(latency) <= 60_000:
+                fault = replace(fault or Fault(), latency_ms=int(latency), jitter_ms=0)
+                self.prefs.apply("latency")
+            else:
+                self.prefs.ignore("latency", "give milliseconds, 0 to 60000")
+        if fault is not None and (fault.latency_ms or fault.jitter_ms):
+            await asyncio.sleep(fault.delay_seconds(self.ctx.rng))
+        code = self._asked_code()
+        if code is not None and code != 200:
+            raise self.fail(code, f"Injected by usagemock: Prefer code={code}.")
+        if code is None and fault is not None and fault.fails(self.ctx.rng):
+            why = f"scenario {record.scenario}" if record.scenario else "a fault set on this org"
+            raise self.fail(fault.status or 500, f"Injected by usagemock ({why}).")
+        return self._body(record), 200, {**JSON, **self.prefs.headers()}
+
+    def _asked_code(self) -> int | None:
+        code = self.prefs.get("code")
+        if code is None:
+            return None
+        documented = self.ctx.statuses[self.api]
+        if code.isdigit() and int(code) in documented:
+            self.prefs.apply("code")
+            return int(code)
+        listed = ", ".join(str(s) for s in sorted(documented))
+        self.prefs.ignore("code", f"not a documented status; use one of {listed}")
+        return None
+
+    def _body(self, record: OrgRecord) -> Body:
+        examples = self.ctx.examples[self.api]
+        name = self.prefs.get("example")
+        if name is None and self.prefs.get("dynamic") == "false":
+            name = next(iter(examples))
+            self.prefs.apply("dynamic")
+        elif self.prefs.get("dynamic") is not None:
+            self.prefs.apply("dynamic")  # dynamic=true is what the mock always does
+        if name is not None:
+            if name in examples:
+                if "example" in self.prefs.asked:
+                    self.prefs.apply("example")
+                return dict(examples[name])
+            self.prefs.ignore("example", f"no such example; the spec has {', '.join(examples)}")
+        return body_now(record, self.ctx.engine)
 
 
 def timbal_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
     """Timbal's handlers by operationId."""
 
-    async def get_overage(org_id: str, token_info: dict[str, Any]) -> dict[str, Any]:
+    async def get_overage(org_id: str, token_info: dict[str, Any]) -> Any:
         principal: Principal = token_info["principal"]
+        answer = _Answer(ctx, "timbal")
         if not principal.may_read(org_id):
-            raise ProblemException(
-                status=403,
-                detail=f"Token {mask(principal.token)} may not read org {org_id!r}; use a token "
-                "whose fixtures entry lists it under can_read.",
+            raise answer.fail(
+                403,
+                f"Token {mask(principal.token)} may not read org {org_id!r}; "
+                "use a token whose fixtures entry lists it under can_read.",
             )
-        account = timbal.generate_account(org_id, ctx.seed)
-        return overage_body(timbal.summarize(account, ctx.clock()))
+        record = ctx.engine.record(
+            "timbal",
+            org_id,
+            scenario=answer.scenario(),
+            first_scenario=ctx.policy.scenario_for(org_id, principal),
+        )
+        return await answer.deliver(record)
 
     return {"get": get_overage}
 
@@ -81,21 +179,28 @@ def timbal_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
 def kenbun_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
     """Kenbun's handlers by operationId."""
 
-    async def get_usage(token_info: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    async def get_usage(token_info: dict[str, Any]) -> Any:
         principal: Principal = token_info["principal"]
+        answer = _Answer(ctx, "kenbun")
         if principal.org_from_token:
-            account = kenbun.generate_account(principal.token, ctx.seed)
+            org_id = kenbun.org_id_for_token(principal.token, ctx.engine.seed)
         elif principal.org_id is None:
-            raise ProblemException(
-                status=400,
-                detail=f"Organization context could not be resolved: token "
-                f"{mask(principal.token)} belongs to no organization in the fixtures file.",
+            raise answer.fail(
+                400,
+                f"Organization context could not be resolved: token "
+                f"{mask(principal.token)} belongs to no organization in the "
+                "fixtures file.",
             )
         else:
-            name = ctx.policy.org_name(principal.org_id)
-            account = kenbun.generate_account(principal.org_id, ctx.seed, principal.org_id, name)
-        # The operation also declares problem+json (for errors), so say which type this is.
-        return usage_body(kenbun.usage_at(account, ctx.clock())), 200, JSON
+            org_id = principal.org_id
+        record = ctx.engine.record(
+            "kenbun",
+            org_id,
+            name=ctx.policy.org_name(org_id),
+            scenario=answer.scenario(),
+            first_scenario=ctx.policy.scenario_for(org_id, principal),
+        )
+        return await answer.deliver(record)
 
     return {"getUsage": get_usage}
 

@@ -1,0 +1,147 @@
+"""``usagemock serve``: run the mock (one process, or several workers sharing the state file)."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+import os
+import socket
+import warnings
+from typing import Any
+
+import click
+
+from usagemock import __version__
+from usagemock.cli import main
+from usagemock.errors import UsageMockError
+from usagemock.settings import SERVE_CHOICES, Settings, build_settings
+
+SAMPLE_PATHS = {"timbal": "/orgs/org_demo/billing/overage", "kenbun": "/usage"}
+_WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings to its workers
+
+
+@main.command()
+@click.option("--host", help="Address to bind. [env USAGEMOCK_HOST; default 127.0.0.1]")
+@click.option("--port", help="Port to listen on. [env USAGEMOCK_PORT; default 8000]")
+@click.option("--seed", help="Seed for every generated org. [env USAGEMOCK_SEED; default 0]")
+@click.option(
+    "--api",
+    help=f"One of {', '.join(SERVE_CHOICES)}: 'all' puts each API under "
+    "/<name>/, a name serves that API at the root. [env USAGEMOCK_API; default all]",
+)
+@click.option(
+    "--fixtures",
+    help="Fixtures file naming tokens, the orgs they may read and the "
+    "scenarios orgs start in (see fixtures/access.yaml). [env USAGEMOCK_FIXTURES]",
+)
+@click.option(
+    "--scenario",
+    help="Scenario every org starts in, e.g. approaching_limit. "
+    "[env USAGEMOCK_SCENARIO; default: generated orgs]",
+)
+@click.option(
+    "--scenarios",
+    help="Folder of extra scenario files (added to the bundled ones). [env USAGEMOCK_SCENARIOS]",
+)
+@click.option(
+    "--state",
+    help="SQLite file for org state and the clock, or :memory:. "
+    "[env USAGEMOCK_STATE; default usagemock.sqlite3]",
+)
+@click.option(
+    "--workers", help="Worker processes sharing the state file. [env USAGEMOCK_WORKERS; default 1]"
+)
+@click.option(
+    "--now",
+    help="Freeze the clock at this ISO 8601 moment, e.g. "
+    "2026-03-17T14:30:00Z. [env USAGEMOCK_NOW; default: the stored clock]",
+)
+@click.option(
+    "--admin-token",
+    help="Bearer token the admin API (/_usagemock) requires. [env USAGEMOCK_ADMIN_TOKEN]",
+)
+@click.option(
+    "--validate-responses/--no-validate-responses",
+    default=None,
+    help="Check every response against the spec. [env USAGEMOCK_VALIDATE_RESPONSES]",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="Log each request. [env USAGEMOCK_ACCESS_LOG; default on]",
+)
+def serve(**flags: Any) -> None:
+    """Serve the mock APIs and the admin API until interrupted."""
+    settings = build_settings(os.environ, flags)
+    # connexion 3.3 imports starlette's TestClient, which warns under starlette >= 1.0 that it
+    # prefers httpx2; the mock never uses that client, so the warning is noise to every user.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    import uvicorn
+
+    from usagemock.web.app import create_app
+
+    _check_port_free(settings)
+    app = create_app(settings)  # checks every file and sets the clock, once, before any worker
+    click.echo(banner(settings))
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "access_log": settings.access_log,
+        "lifespan": "on",
+    }
+    if settings.workers == 1:
+        uvicorn.run(app, **common)
+        return
+    worker = dataclasses.replace(settings, now=None)  # a restarted worker must not reset it
+    os.environ[_WORKER_SETTINGS] = json.dumps(
+        {k: None if v is None else str(v) for k, v in dataclasses.asdict(worker).items()}
+    )
+    uvicorn.run("usagemock.cli.serve:worker_app", factory=True, workers=settings.workers, **common)
+
+
+def worker_app() -> Any:
+    """The app of one worker process, from the settings its parent handed down."""
+    from usagemock.web.app import create_app
+
+    handed = json.loads(os.environ[_WORKER_SETTINGS])
+    return create_app(build_settings({}, handed))
+
+
+def banner(settings: Settings) -> str:
+    """The start-up text: where each API is, its docs, the admin API, one curl per API."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    root = f"http://{host}:{settings.port}"
+    token = "demo" if settings.fixtures is None else "<a token from the fixtures file>"
+    who = (
+        "any bearer token works"
+        if settings.fixtures is None
+        else f"tokens from {settings.fixtures}"
+    )
+    start = f", orgs start in scenario {settings.scenario}" if settings.scenario else ""
+    lines = [
+        f"usagemock {__version__}: seed {settings.seed}, {who}{start}",
+        f"  state {settings.state} ({settings.workers} worker(s))",
+    ]
+    tries = []
+    for api in settings.apis:
+        base = root + (f"/{api}" if settings.api == "all" else "")
+        lines.append(f"  {api:<7} {base}/   docs: {base}/ui/")
+        tries.append(f"  curl -H 'Authorization: Bearer {token}' {base}{SAMPLE_PATHS[api]}")
+    lines.append(f"  admin   {root}/_usagemock/   docs: {root}/_usagemock/ui/")
+    return "\n".join([*lines, "Try:", *tries, "Stop with Ctrl+C."])
+
+
+def _check_port_free(settings: Settings) -> None:
+    """Fail with a sentence, not uvicorn's log line, when the port is taken."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"fails: {exc}"
+            raise UsageMockError(
+                f"Binding {settings.host}:{settings.port} {reason}; pass --port with a free port."
+            ) from exc

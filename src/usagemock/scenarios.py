@@ -1,0 +1,298 @@
+"""Named scenarios: an org's initial state plus an optional timeline, loaded from YAML files.
+
+A scenario file has a section per API it covers (the same idea, "slow" say, means different state
+for each). Files are checked against :data:`SCENARIO_SCHEMA` when loaded; a bad file is refused
+with its file, line and field, and the server does not start half-configured.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from usagemock.domain.clock import parse_step
+from usagemock.domain.faults import Fault
+from usagemock.domain.kenbun import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
+from usagemock.domain.periods import calendar_month, monthly_period
+from usagemock.domain.records import OrgRecord
+from usagemock.domain.timbal import TimbalAccount, TimbalPlan, threshold_credits
+from usagemock.domain.usage import Ingest, UsageCurve
+from usagemock.errors import FixtureError
+from usagemock.yamlfile import load_checked
+
+
+def bundled_folder() -> Path:
+    """The scenarios that ship with usagemock: the checkout's, else the installed package's."""
+    checkout = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / "scenarios"
+
+
+_DURATION = {
+    "type": "string",
+    "pattern": r"^-?P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?"
+    r"(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
+}
+_COUNT = {"type": "integer", "minimum": 0}
+_FAULT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "latency_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
+        "jitter_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
+    },
+}
+_TIMELINE = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["after", "ingest"],
+        "properties": {"after": _DURATION, "ingest": _COUNT},
+    },
+}
+_KENBUN = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "plan": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "free_tier_limit": _COUNT,
+                "overage_unit": {"type": "integer", "minimum": 1},
+                "overage_rate_cents": _COUNT,
+            },
+        },
+        "status": {"enum": [s.value for s in SubscriptionStatus]},
+        "trial": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["ends_in", "then"],
+            "properties": {
+                "ends_in": _DURATION,
+                "then": {
+                    "enum": [
+                        s.value for s in SubscriptionStatus if s is not SubscriptionStatus.TRIALING
+                    ]
+                },
+            },
+        },
+        "usage": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["events"],
+                    "properties": {"events": _COUNT},
+                },
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["share_of_limit"],
+                    "properties": {"share_of_limit": {"type": "number", "minimum": 0}},
+                },
+            ]
+        },
+        "organic_per_cycle": _COUNT,
+        "timeline": _TIMELINE,
+        "fault": _FAULT,
+    },
+}
+_TIMBAL = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "plan": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "metered": {"type": "boolean"},
+                "included_credits": _COUNT,
+                "overage_enabled": {"type": "boolean"},
+                "rate_cents_per_1k": {"type": ["integer", "null"], "minimum": 1},
+                "threshold_usd": {"type": ["integer", "null"], "minimum": 1},
+                "cap_credits": {"type": ["integer", "null"], "minimum": 0},
+            },
+        },
+        "usage": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["share_of_included"],
+                    "properties": {"share_of_included": {"type": "number", "minimum": 0}},
+                },
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["pending"],
+                    "properties": {"pending": _COUNT, "invoiced": _COUNT},
+                },
+            ]
+        },
+        "organic_per_period": _COUNT,
+        "timeline": _TIMELINE,
+        "fault": _FAULT,
+    },
+}
+SCENARIO_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["description"],
+    "anyOf": [{"required": ["kenbun"]}, {"required": ["timbal"]}],
+    "properties": {
+        "description": {"type": "string", "minLength": 1},
+        "kenbun": _KENBUN,
+        "timbal": _TIMBAL,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named state an org can be put into, for one or both APIs."""
+
+    name: str
+    description: str
+    sections: Mapping[str, Mapping[str, Any]]
+    """The state per API (``kenbun``, ``timbal``), as the file gives it."""
+    source: Path
+
+    @property
+    def apis(self) -> tuple[str, ...]:
+        """The APIs this scenario covers."""
+        return tuple(sorted(self.sections))
+
+
+def load_scenarios(folder: Path | None = None) -> dict[str, Scenario]:
+    """Every ``*.yaml`` scenario in ``folder`` (default: bundled), by name; all valid or none."""
+    folder = folder or bundled_folder()
+    if not folder.is_dir():
+        raise FixtureError(f"{folder}: no such scenarios folder.")
+    scenarios, problems = {}, []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            data = load_checked(path, SCENARIO_SCHEMA)
+            _check_durations(path, data)
+        except FixtureError as exc:
+            problems.append(str(exc))
+            continue
+        scenarios[path.stem] = Scenario(
+            path.stem,
+            data["description"],
+            {api: data[api] for api in ("kenbun", "timbal") if api in data},
+            path,
+        )
+    if problems:
+        raise FixtureError("\n".join(problems))
+    return scenarios
+
+
+def _check_durations(path: Path, data: Mapping[str, Any]) -> None:
+    for api in ("kenbun", "timbal"):
+        section = data.get(api) or {}
+        texts = [step["after"] for step in section.get("timeline", [])]
+        texts += [section["trial"]["ends_in"]] if "trial" in section else []
+        for text in texts:
+            try:
+                parse_step(text)
+            except ValueError as exc:
+                raise FixtureError(f"{path}: {api}: {exc}") from None
+
+
+def apply(scenario: Scenario, base: OrgRecord, now: datetime) -> OrgRecord:
+    """``base`` put into ``scenario`` at ``now``: its identity, the scenario's state, timeline."""
+    section = scenario.sections.get(base.api)
+    if section is None:
+        raise FixtureError(
+            f"Scenario {scenario.name!r} has nothing for {base.api}; it covers "
+            f"{', '.join(scenario.apis)}."
+        )
+    account: KenbunAccount | TimbalAccount
+    if isinstance(base.account, KenbunAccount):
+        account, ingests = _kenbun(base.account, section, now)
+    else:
+        account, ingests = _timbal(scenario.name, base.account, section, now)
+    timeline = tuple(
+        Ingest(now + parse_step(step["after"]), step["ingest"])
+        for step in section.get("timeline", [])
+    )
+    fault = Fault(**section["fault"]) if "fault" in section else None
+    return OrgRecord(account, (*ingests, *timeline), fault, scenario.name, now)
+
+
+def _kenbun(
+    base: KenbunAccount, section: Mapping[str, Any], now: datetime
+) -> tuple[KenbunAccount, tuple[Ingest, ...]]:
+    plan = KenbunPlan(
+        **{
+            "free_tier_limit": 500_000,
+            "overage_unit": 10_000,
+            "overage_rate_cents": 50,
+            **section.get("plan", {}),
+        }
+    )
+    trial = section.get("trial")
+    account = replace(
+        base,
+        plan=plan,
+        status=SubscriptionStatus(section.get("status", "trialing" if trial else "active")),
+        trial=None
+        if trial is None
+        else Trial(now + parse_step(trial["ends_in"]), SubscriptionStatus(trial["then"])),
+        curve=UsageCurve(section.get("organic_per_cycle", 0), 0, base.curve.seed),
+    )
+    usage = section.get("usage", {"events": 0})
+    target = usage.get("events", math.ceil(usage.get("share_of_limit", 0) * plan.free_tier_limit))
+    already = account.curve.at(calendar_month(now), now)
+    return account, _top_up(target - already, now)
+
+
+def _timbal(
+    name: str, base: TimbalAccount, section: Mapping[str, Any], now: datetime
+) -> tuple[TimbalAccount, tuple[Ingest, ...]]:
+    plan = TimbalPlan(
+        **{
+            "metered": True,
+            "included_credits": 1_000_000,
+            "overage_enabled": True,
+            "rate_cents_per_1k": 10,
+            "threshold_usd": None,
+            "cap_credits": None,
+            **section.get("plan", {}),
+        }
+    )
+    account = replace(
+        base, plan=plan, curve=UsageCurve(section.get("organic_per_period", 0), 0, base.curve.seed)
+    )
+    usage = section.get("usage", {"share_of_included": 0})
+    already = account.curve.at(monthly_period(account.anchor, now), now)
+    if "share_of_included" in usage:
+        target = math.ceil(usage["share_of_included"] * plan.included_credits)
+        return account, _top_up(target - already, now)
+    invoiced, pending = usage.get("invoiced", 0), usage["pending"]
+    step = threshold_credits(plan)
+    if invoiced and (step is None or invoiced < step):
+        raise FixtureError(
+            f"Scenario {name!r}: invoiced credits {invoiced} cannot have been "
+            f"billed by an interim invoice (threshold: {step} credits)."
+        )
+    if step is not None and pending >= step:
+        raise FixtureError(
+            f"Scenario {name!r}: pending credits {pending} reach the interim "
+            f"invoice threshold ({step} credits) and would be invoiced."
+        )
+    # In order at one moment: everything up to the invoiced part (one interim invoice bills it),
+    # then the pending part, which stays below the threshold.
+    first = plan.included_credits + invoiced - already
+    return account, (*_top_up(first, now), *_top_up(pending, now))
+
+
+def _top_up(amount: int, at: datetime) -> tuple[Ingest, ...]:
+    return (Ingest(at, amount),) if amount > 0 else ()

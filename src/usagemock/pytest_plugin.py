@@ -91,7 +91,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def usagemock_server(request: pytest.FixtureRequest) -> Iterator[MockServer]:
+def usagemock_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MockServer]:
     """A real mock on a free loopback port, configured by the ``usagemock`` marker."""
     options = _options(request)
     port = _free_port()
@@ -99,7 +101,11 @@ def usagemock_server(request: pytest.FixtureRequest) -> Iterator[MockServer]:
     for name in ("api", "seed", "fixtures", "now", "scenario"):
         if options.get(name) is not None:  # --scenario only when asked: older mocks lack it
             args += [f"--{name}", str(options[name])]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Its own working directory: a mock that keeps state in a file keeps it there, not in ours.
+    workdir = tmp_path_factory.mktemp("usagemock-server")
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir
+    )
     try:
         _wait_listening(process, port)
         yield MockServer(f"http://127.0.0.1:{port}", port, options.get("api", "all"), process)
@@ -131,6 +137,7 @@ def _wait_listening(process: subprocess.Popen[str], port: int) -> None:
 @pytest.fixture
 def usagemock_app(request: pytest.FixtureRequest) -> Any:
     """The mock as an in-process ASGI app, configured by the ``usagemock`` marker."""
+    from usagemock.cli.test import throwaway
     from usagemock.settings import Settings, build_settings
     from usagemock.web.app import create_app
 
@@ -138,7 +145,7 @@ def usagemock_app(request: pytest.FixtureRequest) -> Any:
     if "scenario" in options and "scenario" not in {f.name for f in dataclasses.fields(Settings)}:
         pytest.fail("usagemock: this mock has no scenarios yet; drop scenario=", pytrace=False)
     options.setdefault("api", "all")
-    return create_app(build_settings({}, options))
+    return create_app(throwaway(build_settings({}, options)))
 
 
 @pytest.hookimpl(tryfirst=True)  # add the items before -m selects among them

@@ -6,6 +6,7 @@ Flags -> one :class:`usagemock.kit.Plan` per API -> the kit's event stream -> re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -109,8 +110,15 @@ def _target(
         fixtures = Path(tmp) / "access.yaml"
         # JSON is YAML, and keeps any token or org id a plain string.
         fixtures.write_text(json.dumps({"tokens": {token: {"org": orgs[0], "can_read": orgs}}}))
-        app = create_app(Settings(api=api, fixtures=fixtures))
+        app = create_app(throwaway(Settings(api=api, fixtures=fixtures)))
         yield Target.in_process(app), token, orgs
+
+
+def throwaway(settings: Settings) -> Settings:
+    """``settings`` with in-memory state: a test run must leave no state file behind."""
+    if "state" in {field.name for field in dataclasses.fields(settings)}:
+        return dataclasses.replace(settings, state=":memory:")
+    return settings
 
 
 def _rerun_line(flags: dict[str, Any]) -> str:

@@ -1,0 +1,81 @@
+"""The pytest plugin: the mock as fixtures, and ``pytest --usagemock-url`` running the contract."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.kit.broken_servers import BROKEN, TOKEN, kenbun_app
+from tests.kit.conftest import serve  # noqa: F401  (a fixture, used by name)
+from usagemock.pytest_plugin import MockServer
+
+
+@pytest.mark.e2e
+@pytest.mark.usagemock(api="kenbun", seed=3)
+def test_usagemock_server_serves_the_api_the_marker_names(usagemock_server: MockServer) -> None:
+    """The marker's api= reaches ``usagemock serve``: Kenbun answers at the root of a free port."""
+    response = httpx.get(f"{usagemock_server.url}/usage", headers={"Authorization": "Bearer t"})
+    assert response.status_code == 200
+    assert usagemock_server.base_url("kenbun") == usagemock_server.url
+
+
+async def test_usagemock_app_is_the_mock_in_process(usagemock_app: Any) -> None:
+    """Without a marker the in-process app serves both APIs under /<api>/."""
+    transport = httpx.ASGITransport(app=usagemock_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+        response = await client.get("/kenbun/usage", headers={"Authorization": "Bearer t"})
+    assert response.status_code == 200
+
+
+def run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest in an empty directory (only the plugin's tests exist there)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "USAGEMOCK_TOKEN": TOKEN},
+    )
+
+
+@pytest.mark.e2e
+def test_usagemock_url_runs_the_contract_and_fails_on_a_broken_server(
+    serve: Callable[[Any], str],  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """``pytest --usagemock-url`` adds a contract test that fails with the kit's report."""
+    broken = next(b for b in BROKEN if b.name == "overage_unit_zero")
+    url = serve(broken.app())
+    args = ["--usagemock-url", url, "--usagemock-api", "kenbun", "--usagemock-max-examples", "20"]
+    result = run_pytest(tmp_path, *args)
+    assert result.returncode == 1, result.stdout
+    assert "FAIL kenbun_counts_not_negative" in result.stdout
+    assert TOKEN not in result.stdout + result.stderr
+
+
+@pytest.mark.e2e
+def test_usagemock_url_passes_a_correct_server(
+    serve: Callable[[Any], str],  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """The contract test passes on a correct server, selected by its marker."""
+    url = serve(kenbun_app())
+    args = ["--usagemock-url", url, "--usagemock-api", "kenbun", "-m", "usagemock_contract"]
+    result = run_pytest(tmp_path, *args, "--usagemock-max-examples", "20")
+    assert result.returncode == 0, result.stdout
+    assert "1 passed" in result.stdout
+
+
+def test_usagemock_url_without_api_is_a_usage_error(tmp_path: Path) -> None:
+    """--usagemock-url alone says which option is missing."""
+    result = run_pytest(tmp_path, "--usagemock-url", "http://127.0.0.1:9")
+    assert result.returncode == 4
+    assert "--usagemock-api" in result.stderr

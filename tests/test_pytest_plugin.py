@@ -79,3 +79,15 @@ def test_usagemock_url_without_api_is_a_usage_error(tmp_path: Path) -> None:
     result = run_pytest(tmp_path, "--usagemock-url", "http://127.0.0.1:9")
     assert result.returncode == 4
     assert "--usagemock-api" in result.stderr
+
+
+@pytest.mark.e2e
+@pytest.mark.usagemock(api="kenbun", scenario="just_over_limit")
+def test_marker_scenario_puts_the_served_org_in_that_scenario(
+    usagemock_server: MockServer,
+) -> None:
+    """scenario= reaches ``usagemock serve --scenario``: an org just over the limit has overage."""
+    response = httpx.get(f"{usagemock_server.url}/usage", headers={"Authorization": "Bearer t"})
+    body = response.json()
+    assert response.status_code == 200
+    assert body["overage"] is True and body["monthly_events"] > body["free_tier_limit"]

@@ -17,7 +17,6 @@ from typing import Any
 from usagemock.domain.clock import parse_step
 from usagemock.domain.faults import Fault
 from usagemock.domain.kenbun import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
-from usagemock.domain.periods import calendar_month, monthly_period
 from usagemock.domain.records import OrgRecord
 from usagemock.domain.timbal import TimbalAccount, TimbalPlan, threshold_credits
 from usagemock.domain.usage import Ingest, UsageCurve
@@ -246,12 +245,11 @@ def _kenbun(
         trial=None
         if trial is None
         else Trial(now + parse_step(trial["ends_in"]), SubscriptionStatus(trial["then"])),
-        curve=UsageCurve(section.get("organic_per_cycle", 0), 0, base.curve.seed),
+        curve=UsageCurve(section.get("organic_per_cycle", 0), 0, base.curve.seed, since=now),
     )
     usage = section.get("usage", {"events": 0})
     target = usage.get("events", math.ceil(usage.get("share_of_limit", 0) * plan.free_tier_limit))
-    already = account.curve.at(calendar_month(now), now)
-    return account, _top_up(target - already, now)
+    return account, _top_up(target, now)
 
 
 def _timbal(
@@ -268,14 +266,12 @@ def _timbal(
             **section.get("plan", {}),
         }
     )
-    account = replace(
-        base, plan=plan, curve=UsageCurve(section.get("organic_per_period", 0), 0, base.curve.seed)
-    )
+    # organic usage counts from now, so the scenario's numbers hold exactly when it is applied
+    curve = UsageCurve(section.get("organic_per_period", 0), 0, base.curve.seed, since=now)
+    account = replace(base, plan=plan, curve=curve)
     usage = section.get("usage", {"share_of_included": 0})
-    already = account.curve.at(monthly_period(account.anchor, now), now)
     if "share_of_included" in usage:
-        target = math.ceil(usage["share_of_included"] * plan.included_credits)
-        return account, _top_up(target - already, now)
+        return account, _top_up(math.ceil(usage["share_of_included"] * plan.included_credits), now)
     invoiced, pending = usage.get("invoiced", 0), usage["pending"]
     step = threshold_credits(plan)
     if invoiced and (step is None or invoiced < step):
@@ -290,8 +286,7 @@ def _timbal(
         )
     # In order at one moment: everything up to the invoiced part (one interim invoice bills it),
     # then the pending part, which stays below the threshold.
-    first = plan.included_credits + invoiced - already
-    return account, (*_top_up(first, now), *_top_up(pending, now))
+    return account, (*_top_up(plan.included_credits + invoiced, now), *_top_up(pending, now))
 
 
 def _top_up(amount: int, at: datetime) -> tuple[Ingest, ...]:

@@ -46,12 +46,24 @@ def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _curve_json(curve: UsageCurve) -> dict[str, int]:
-    return {"per_period": curve.expected_total, "opening": curve.opening, "seed": curve.seed}
+def _curve_json(curve: UsageCurve) -> dict[str, Any]:
+    since = None if curve.since is None else isoformat(curve.since)
+    return {
+        "per_period": curve.expected_total,
+        "opening": curve.opening,
+        "seed": curve.seed,
+        "since": since,
+    }
 
 
 def _curve(data: dict[str, Any]) -> UsageCurve:
-    return UsageCurve(data["per_period"], data.get("opening", 0), data.get("seed", 0))
+    since = data.get("since")
+    return UsageCurve(
+        data["per_period"],
+        data.get("opening", 0),
+        data.get("seed", 0),
+        None if since is None else _moment(since),
+    )
 
 
 def to_json(record: OrgRecord) -> dict[str, Any]:

@@ -44,9 +44,17 @@ class UsageCurve:
     """Units ingested in the period's first hour (a batch or backfill), part of the total."""
     seed: int
     """Shapes the noise, so two accounts with the same totals still differ."""
+    since: datetime | None = None
+    """Accrual starts here (when a scenario was applied); None: from every period's start."""
 
     def at(self, period: Period, moment: datetime) -> int:
-        """Cumulative units consumed from the period's start up to ``moment``."""
+        """Cumulative units consumed from the period's start (or ``since``) up to ``moment``."""
+        done = self._cumulative(period, moment)
+        if self.since is not None and self.since > period.start:
+            done -= self._cumulative(period, min(self.since, moment))
+        return done
+
+    def _cumulative(self, period: Period, moment: datetime) -> int:
         elapsed = period.elapsed(moment)
         if elapsed <= timedelta(0):
             return 0

@@ -1,0 +1,67 @@
+"""`usagemock scenario|clock|org|fault` drive a real running server, as scripts and CI do."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.test_cli import LiveServer, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    """One mock on a real loopback port, clock frozen, state in memory."""
+    live = LiveServer("--now", "2026-03-20T10:00:00Z")
+    yield live
+    live.stop()
+
+
+def cli(server: LiveServer, *args: str) -> str:
+    """Run an admin command against ``server``; its stdout (the command must succeed)."""
+    result = run_cli(*args, env={"USAGEMOCK_URL": server.url})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_scenario_walkthrough_from_the_command_line(server: LiveServer) -> None:
+    """Near the limit, three days and an ingest later over it, then reset by the rollover."""
+    applied = json.loads(cli(server, "scenario", "apply", "kenbun", "org_cli", "approaching_limit"))
+    assert not applied["response"]["overage"]
+    assert cli(server, "clock", "advance", "P3D").startswith("2026-03-23T10:00:00Z (frozen)")
+    ingested = json.loads(cli(server, "org", "ingest", "kenbun", "org_cli", "50000"))
+    assert ingested["response"]["overage"] is True
+    cli(server, "clock", "set", "2026-04-02T00:00:00Z")
+    rolled = json.loads(cli(server, "org", "show", "kenbun", "org_cli"))["response"]
+    assert rolled["billing_cycle_start"] == "2026-04-01T00:00:00Z"
+    assert rolled["monthly_events"] < ingested["response"]["monthly_events"]
+
+
+def test_scenario_list_names_every_scenario(server: LiveServer) -> None:
+    """`scenario list` prints one line per scenario with its APIs."""
+    lines = cli(server, "scenario", "list").splitlines()
+    assert len(lines) >= 14
+    assert any(line.startswith("interim_invoice_fired") and "timbal" in line for line in lines)
+
+
+def test_fault_and_reset_commands(server: LiveServer) -> None:
+    """`fault set` refuses undocumented statuses with exit 2; `org reset --all` clears state."""
+    refused = run_cli(
+        "fault", "set", "timbal", "org_f", "--status", "404", env={"USAGEMOCK_URL": server.url}
+    )
+    assert refused.returncode == 2
+    assert "not documented by the timbal API" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    cli(server, "fault", "set", "timbal", "org_f", "--latency-ms", "10")
+    assert cli(server, "org", "reset", "--all").strip() == "reset"
+
+
+def test_unreachable_server_is_one_line_and_exit_2() -> None:
+    """Pointing the CLI at nothing says so in one line, with exit code 2."""
+    result = run_cli("clock", "show", env={"USAGEMOCK_URL": "http://127.0.0.1:9"})
+    assert result.returncode == 2
+    assert "Cannot reach the mock at http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -46,6 +46,8 @@ def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:
     if errors:
         problems = []
         for error in errors:
+            if error.context:  # oneOf/anyOf: the branch that got furthest says what is wrong
+                error = max(error.context, key=lambda e: len(e.relative_path))
             where = tuple(error.absolute_path)
             if error.validator == "additionalProperties" and isinstance(error.instance, dict):
                 known = error.schema.get("properties", {})

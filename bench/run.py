@@ -3,7 +3,8 @@
 Run: python bench/run.py [--api kenbun|timbal] [--connections 32] [--duration 10] [--json]
 
 Needs wrk (apt-get install wrk). Both servers run under uvicorn (one worker, log level
-warning, no access log) on 127.0.0.1; wrk loads each in turn with the same settings.
+warning, no access log) on 127.0.0.1; wrk loads each in turn with the same settings. The mock
+keeps its state in a temporary SQLite file, as `usagemock serve` does by default.
 """
 
 from __future__ import annotations
@@ -70,21 +71,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def mock_cmd(api: str, port: int) -> tuple[list[str], list[str]]:
-    """Build the mock's command line from its --help; also return notes on missing flags."""
-    base = [sys.executable, "-m", "usagemock", "serve"]
-    help_text = subprocess.run([*base, "--help"], capture_output=True, text=True).stdout
-    cmd = [*base, "--api", api, "--host", HOST, "--port", str(port), "--seed", "1"]
-    notes = []
-    if "--log-level" in help_text:
-        cmd += ["--log-level", "warning"]
-    else:
-        notes.append("mock CLI has no --log-level flag: its built-in uvicorn log level applies")
-    if "--no-access-log" in help_text:
-        cmd.append("--no-access-log")
-    else:
-        notes.append("mock CLI has no --no-access-log flag: access log stays on")
-    return cmd, notes
+def mock_cmd(api: str, port: int, state: Path) -> list[str]:
+    """The mock's command line: one worker, no access log, state in a real SQLite file."""
+    return [sys.executable, "-m", "usagemock", "serve", "--api", api, "--host", HOST,
+            "--port", str(port), "--seed", "1", "--no-access-log", "--state", str(state)]
 
 
 def spawn(cmd: list[str], url: str, log: Path) -> tuple[subprocess.Popen[bytes], float]:
@@ -221,7 +211,7 @@ def main() -> int:
         lua.write_text(WRK_LUA)
         mport, cport = free_port(), free_port()
         murl, curl = (f"http://{HOST}:{p}{PATHS[args.api]}" for p in (mport, cport))
-        cmd, notes = mock_cmd(args.api, mport)
+        cmd = mock_cmd(args.api, mport, Path(tmp, "state.sqlite3"))
         ceiling_cmd = [sys.executable, str(CEILING), "--host", HOST, "--port", str(cport)]
         ceiling_cmd += ["--path", PATHS[args.api], "--body-file", str(body)]
         try:
@@ -237,7 +227,7 @@ def main() -> int:
         finally:
             for proc in procs:
                 stop(proc)
-    notes += [
+    notes = [
         f"{name}: {r.non2xx} non-2xx responses, {r.socket_errors} socket errors"
         for name, r in results.items()
         if r.non2xx or r.socket_errors

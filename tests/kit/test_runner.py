@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.kit.broken_servers import BROKEN, Broken, kenbun_app, timbal_app
@@ -65,3 +67,18 @@ def test_timbal_without_known_orgs_skips_samples_and_says_why() -> None:
     samples = next(e for e in events if isinstance(e, StageFinished) and e.stage == "samples")
     assert samples.skipped is not None and "--org-id" in samples.skipped
     assert finished(events).passed
+
+
+def test_a_request_that_gets_no_response_is_a_failure() -> None:
+    """A server that crashes without answering (here on long org ids) fails request_completed."""
+    inner = timbal_app()
+
+    async def crash_on_long_ids(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and len(scope["path"]) > 300:
+            raise RuntimeError("connection dropped")
+        await inner(scope, receive, send)
+
+    result = finished(run_kit("timbal", crash_on_long_ids, samples=2))
+    dropped = [f for f in result.findings if f.check == "request_completed"]
+    assert dropped and "connection dropped" in dropped[0].message
+    assert dropped[0].curl.startswith("curl -X GET")

@@ -111,11 +111,6 @@ def test_in_process_mock_kenbun_passes() -> None:
     assert "kenbun against the in-process mock" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mock bug (web layer): an org id with an encoded slash (org%2Fslash) gets an "
-    "undocumented 404; remove this marker once the mock routes it",
-)
 def test_in_process_mock_timbal_passes() -> None:
     """The in-process mock keeps the Timbal contract, odd org ids included."""
     result = usagemock_test("--api", "timbal", "--seed", "1", "--max-examples", "30", token=None)

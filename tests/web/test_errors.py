@@ -65,12 +65,27 @@ async def test_swagger_ui_and_spec_are_served_per_api(make_client: MakeClient, a
     "org_id",
     ["%2F", "a%2Fb", "%E2%9C%93", "x" * 4000, "%00", "..", "org id with spaces", "%25", "%0A"],
 )
-async def test_odd_org_ids_never_crash(make_client: MakeClient, org_id: str) -> None:
-    """Encoded slashes, non-ASCII, very long or odd ids get a documented status, never a 5xx."""
+async def test_odd_org_ids_are_orgs_like_any_other(make_client: MakeClient, org_id: str) -> None:
+    """Encoded slashes, non-ASCII, very long or odd ids are orgs like any other: 200."""
     async with make_client() as client:
         response = await client.get(f"/timbal/orgs/{org_id}/billing/overage", headers=bearer("d"))
-    assert response.status_code in (200, 404), response.text
+    # '..' is resolved by the URL itself (/timbal/orgs/../billing/overage): no such route
+    assert response.status_code == (404 if org_id == ".." else 200), response.text
     response.json()
+
+
+async def test_an_encoded_slash_is_part_of_the_org_id(make_client: MakeClient) -> None:
+    """`org%2Fslash` is the org 'org/slash', in the API and in the admin API alike."""
+    async with make_client() as client:
+        await client.put(
+            "/_usagemock/orgs/timbal/org%2Fslash/scenario", json={"name": "cap_reached"}
+        )
+        listed = (await client.get("/_usagemock/orgs")).json()
+        body = (
+            await client.get("/timbal/orgs/org%2Fslash/billing/overage", headers=bearer("d"))
+        ).json()
+    assert {"api": "timbal", "org_id": "org/slash"} in listed
+    assert body["used_credits"] == body["cap_credits"] == 500_000
 
 
 async def test_browsers_may_call_the_mock_from_another_origin(make_client: MakeClient) -> None:

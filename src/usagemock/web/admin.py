@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import hmac
 import json
-from collections.abc import Callable
-from datetime import datetime
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from connexion import NoContent
 from connexion.exceptions import ProblemException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usagemock.domain.clock import ClockState, parse_step
 from usagemock.domain.faults import Fault
@@ -19,13 +21,54 @@ from usagemock.domain.periods import isoformat
 from usagemock.domain.records import OrgRecord, from_json, to_json
 from usagemock.engine import UnknownScenario
 from usagemock.errors import FixtureError
+from usagemock.specs import load_bundled
 from usagemock.web.handlers import JSON, MockContext, body_now
+from usagemock.web.paths import restore
 
 PREFIX = "/_usagemock"
 
+# The mock's calendar. Billing maths adds months to these moments and every date goes out as
+# four-digit RFC 3339, so a clock or ingest in year 220 or 9999 could not be answered.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+_RECORD_MOMENTS = (("anchor",), ("applied_at",), ("organic", "since"), ("trial", "ends_at"))
 
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+def _bad_request(detail: str) -> ProblemException:
+    return ProblemException(status=400, title="Bad Request", detail=detail)
+
+
+def _in_calendar(moment: datetime, where: str) -> datetime:
+    if not EARLIEST <= moment < LATEST:
+        raise _bad_request(
+            f"{where} would be {moment.isoformat()}, outside the mock's calendar; use a moment "
+            f"from {isoformat(EARLIEST)} to before {isoformat(LATEST)}."
+        )
+    return moment
+
+
+def _instant(text: str, where: str) -> datetime:
+    """An RFC 3339 moment from a request (``t``/``z`` in any case), inside the mock's calendar."""
+    try:
+        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError as exc:  # a leap second (:60) is valid RFC 3339 but no Python datetime
+        raise _bad_request(f"{where} is {text!r}, which the mock cannot use ({exc}).") from None
+    return _in_calendar(moment, where)
+
+
+def _with_moments_checked(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` (an OrgRecord) with every moment checked and written as ``...Z``."""
+    data: dict[str, Any] = json.loads(json.dumps(body))
+    for path in _RECORD_MOMENTS:
+        *parents, key = path
+        holder: Any = data
+        for name in parents:
+            holder = holder.get(name) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and isinstance(holder.get(key), str):
+            holder[key] = isoformat(_instant(holder[key], "/".join(path)))
+    for index, ingest in enumerate(data.get("ingests", [])):
+        ingest["at"] = isoformat(_instant(ingest["at"], f"ingests/{index}/at"))
+    return data
 
 
 def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
@@ -85,14 +128,21 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
 
     async def set_clock(body: dict[str, Any]) -> Any:
         if "now" in body:
-            return clock_view(engine.set_now(_instant(body["now"]), frozen=body.get("frozen")))
+            moment = _instant(body["now"], "now")
+            return clock_view(engine.set_now(moment, frozen=body.get("frozen")))
         return clock_view(engine.freeze(body["frozen"]))
 
     async def advance_clock(body: dict[str, Any]) -> Any:
         try:
             step = parse_step(body["by"])
         except ValueError as exc:
-            raise ProblemException(status=400, title="Bad Request", detail=str(exc)) from None
+            raise _bad_request(str(exc)) from None
+        try:
+            _in_calendar(engine.now() + step, "The clock")
+        except (OverflowError, ValueError):
+            raise _bad_request(
+                f"{body['by']} is more than the mock's calendar can take; use a shorter step."
+            ) from None
         return clock_view(engine.advance(step))
 
     async def list_orgs() -> Any:
@@ -115,7 +165,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
                     f"{api}/{org_id}; they must agree."
                 ),
             )
-        record = from_json(body)
+        record = from_json(_with_moments_checked(body))
         check_fault(api, record.fault)
         return org_view(engine.replace_record(record), True)
 
@@ -133,7 +183,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
         return org_view(record, True)
 
     async def ingest(api: str, org_id: str, body: dict[str, Any]) -> Any:
-        at = _instant(body["at"]) if "at" in body else None
+        at = _instant(body["at"], "at") if "at" in body else None
         return org_view(engine.ingest(api, org_id, body["amount"], at), True)
 
     async def set_fault(api: str, org_id: str, body: dict[str, Any]) -> Any:
@@ -171,46 +221,78 @@ def _as_json(handler: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(handler)  # connexion reads the handler's parameters through this
     async def answer(*args: Any, **kwargs: Any) -> Any:
+        if "org_id" in kwargs:
+            kwargs["org_id"] = restore(kwargs["org_id"])
         result = await handler(*args, **kwargs)
         return result if isinstance(result, tuple) else (result, 200, JSON)
 
     return answer
 
 
-class AdminGate:
-    """Who may use the admin API: holders of the admin token, or anyone on loopback without one.
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
-    The docs (``ui/``, ``openapi.json``) stay readable, so a locked API still explains itself.
+
+def _routes(document: Mapping[str, Any]) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Each admin path (as a regex on the request path) with the methods it declares."""
+    routes = []
+    for template, item in document.get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        methods = {m.upper() for m in item if m in _METHODS}
+        if "GET" in methods:
+            methods.add("HEAD")
+        routes.append((re.compile(f"{re.escape(PREFIX)}{pattern}", re.DOTALL), frozenset(methods)))
+    return routes
+
+
+class AdminGate:
+    """Who may use the admin API, and what reaches it.
+
+    Holders of the admin token may, or anyone on loopback when there is none. The docs (``ui/``,
+    ``openapi.json``) stay readable, so a locked API still explains itself. Two answers are made
+    here because connexion gets them wrong for the admin API, the only one with several methods
+    on a path and request bodies: the 405 for an undeclared method (starlette's router lists only
+    the first route's methods in ``Allow``), and the 400 for a body that is not UTF-8 (connexion
+    lets the decode error out as a 500).
     """
 
     def __init__(self, app: ASGIApp, token: str | None, *, loopback: bool) -> None:
         self.app, self.token, self.loopback = app, token, loopback
+        self.routes = _routes(load_bundled("admin"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refuse (401/403, problem+json) or pass the request on."""
+        """Refuse (401/403/405/400, problem+json) or pass the request on."""
         path = scope.get("path", "")
         docs = path.startswith(f"{PREFIX}/ui") or path == f"{PREFIX}/openapi.json"
-        refusal = None if scope["type"] != "http" or docs else self._refusal(scope)
-        if refusal is None:
+        if scope["type"] != "http" or docs:
             await self.app(scope, receive, send)
             return
-        status, detail = refusal
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Unauthorized" if status == 401 else "Forbidden",
-                "status": status,
-                "detail": detail,
-            }
-        ).encode()
-        headers = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        if status == 401:
-            headers.append((b"www-authenticate", b"Bearer"))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            status, detail = refusal
+            extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+            await _problem(send, status, detail, extra)
+            return
+        allowed = next((m for pattern, m in self.routes if pattern.fullmatch(path)), None)
+        if allowed is not None and scope["method"] not in allowed:
+            allow = ", ".join(sorted(allowed))
+            detail = f"{scope['method']} is not an operation of {path}; it takes {allow}."
+            await _problem(send, 405, detail, [(b"allow", allow.encode())])
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        try:
+            body.decode()
+        except UnicodeDecodeError as exc:
+            detail = f"The request body is not UTF-8 ({exc.reason} at byte {exc.start}); send JSON."
+            await _problem(send, 400, detail, [])
+            return
+        await self.app(scope, _replay(body, receive), send)
 
     def _refusal(self, scope: Scope) -> tuple[int, str] | None:
         if self.token is None:
@@ -225,3 +307,38 @@ class AdminGate:
         if hmac.compare_digest(sent, expected):
             return None
         return 401, "The admin API needs 'Authorization: Bearer <the --admin-token value>'."
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the body already read, then waits as the server would."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _problem(
+    send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    """Answer with an RFC 9457 problem, as every admin error does."""
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+    head = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})

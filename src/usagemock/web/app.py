@@ -27,6 +27,7 @@ from usagemock.web.auth import bearer_handler
 from usagemock.web.errors import install_error_handlers
 from usagemock.web.handlers import OPERATIONS, MockContext
 from usagemock.web.oas31 import add_api
+from usagemock.web.paths import KeepEncodedSlashes
 
 
 class _AnyPathConvertor(starlette.convertors.PathConvertor):
@@ -83,9 +84,10 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
         app = PrefixRouter({PREFIX[1:]: admin}, fallback=api_app(settings.api, ctx, settings, ""))
     # A frontend dev server on another port calls the mock from the browser: without CORS the
     # browser blocks it, and "only change the base URL" would not be true.
-    return CORSMiddleware(
+    cors = CORSMiddleware(
         app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["*"]
     )
+    return KeepEncodedSlashes(cors)
 
 
 def _check_names(settings: Settings, policy: AccessPolicy, scenarios: Mapping[str, Any]) -> None:

@@ -18,6 +18,7 @@ from usagemock.domain.periods import isoformat
 from usagemock.domain.records import OrgRecord
 from usagemock.engine import Engine, UnknownScenario
 from usagemock.web.auth import mask
+from usagemock.web.paths import restore
 from usagemock.web.prefer import Preferences, parse_prefer
 
 JSON = {"Content-Type": "application/json"}
@@ -157,6 +158,7 @@ def timbal_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
     """Timbal's handlers by operationId."""
 
     async def get_overage(org_id: str, token_info: dict[str, Any]) -> Any:
+        org_id = restore(org_id)
         principal: Principal = token_info["principal"]
         answer = _Answer(ctx, "timbal")
         if not principal.may_read(org_id):

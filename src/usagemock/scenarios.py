@@ -46,6 +46,23 @@ _FAULT = {
         "jitter_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
     },
 }
+# What the API answers right after the scenario is applied; the contract kit checks it
+# (usagemock.kit.expectations): a literal, or one comparison against a literal or "$field".
+_EXPECT = {
+    "type": "object",
+    "additionalProperties": {
+        "anyOf": [
+            {"type": ["string", "number", "boolean", "null"]},
+            {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "propertyNames": {"enum": ["==", "!=", ">", ">=", "<", "<="]},
+            },
+        ]
+    },
+    "properties": {"status": {"type": "integer", "minimum": 200, "maximum": 599}},
+}
 _TIMELINE = {
     "type": "array",
     "items": {
@@ -101,6 +118,7 @@ _KENBUN = {
         "organic_per_cycle": _COUNT,
         "timeline": _TIMELINE,
         "fault": _FAULT,
+        "expect": _EXPECT,
     },
 }
 _TIMBAL = {
@@ -138,6 +156,7 @@ _TIMBAL = {
         "organic_per_period": _COUNT,
         "timeline": _TIMELINE,
         "fault": _FAULT,
+        "expect": _EXPECT,
     },
 }
 SCENARIO_SCHEMA: Mapping[str, Any] = {
@@ -167,6 +186,10 @@ class Scenario:
     def apis(self) -> tuple[str, ...]:
         """The APIs this scenario covers."""
         return tuple(sorted(self.sections))
+
+    def expectations(self, api: str) -> dict[str, Any]:
+        """What ``api`` answers right after this scenario is applied (empty: nothing promised)."""
+        return dict(self.sections.get(api, {}).get("expect", {}))
 
 
 def load_scenarios(folder: Path | None = None) -> dict[str, Scenario]:

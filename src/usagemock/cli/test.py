@@ -42,6 +42,11 @@ IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")
 @click.option("--max-examples", type=click.IntRange(1), help="Generated cases per phase.")
 @click.option("--samples", type=click.IntRange(0), help="Calls per known org, each checked.")
 @click.option("--seed", type=int, help="Seed of every generated case; default: a random one.")
+@click.option(
+    "--scenario",
+    help="The scenario the target runs: also check what it promises "
+    "(its expect: block). In-process, the mock starts every org in it.",
+)
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML.")
 def test_command(**flags: Any) -> None:
     """Check an API against its spec and documented rules (exit 1 on any broken check)."""
@@ -67,7 +72,12 @@ def test_command(**flags: Any) -> None:
         handlers.append(kit.JUnitReport(flags["junit"]))
     passed = True
     for api in apis:
-        with _target(api, base_url, token, flags["org_ids"]) as (target, token_, orgs):
+        expect = _expectations(flags["scenario"], api)
+        with _target(api, base_url, token, flags["org_ids"], flags["scenario"]) as (
+            target,
+            token_,
+            orgs,
+        ):
             target.check_reachable()
             plan = kit.Plan(
                 api=api,
@@ -77,6 +87,8 @@ def test_command(**flags: Any) -> None:
                 org_ids=orgs,
                 max_examples=flags["max_examples"] or kit.DEFAULT_MAX_EXAMPLES,
                 samples=kit.DEFAULT_SAMPLES if flags["samples"] is None else flags["samples"],
+                scenario=flags["scenario"],
+                expect=expect,
             )
             for event in kit.run(plan):
                 for handler in handlers:
@@ -86,9 +98,32 @@ def test_command(**flags: Any) -> None:
     sys.exit(0 if passed else 1)
 
 
+def _expectations(scenario: str | None, api: str) -> dict[str, Any] | None:
+    """What ``scenario`` promises about ``api`` (None without a scenario), or a ConfigError."""
+    if scenario is None:
+        return None
+    from usagemock.scenarios import load_scenarios
+
+    scenarios = load_scenarios()
+    if scenario not in scenarios:
+        raise ConfigError(
+            f"--scenario {scenario}: no such scenario; there are {', '.join(sorted(scenarios))}."
+        )
+    if api not in scenarios[scenario].apis:
+        raise ConfigError(
+            f"--scenario {scenario} covers {', '.join(scenarios[scenario].apis)}, "
+            f"not {api}; pass --api with one of those."
+        )
+    return scenarios[scenario].expectations(api)
+
+
 @contextmanager
 def _target(
-    api: str, base_url: str | None, token: str | None, org_ids: tuple[str, ...]
+    api: str,
+    base_url: str | None,
+    token: str | None,
+    org_ids: tuple[str, ...],
+    scenario: str | None = None,
 ) -> Iterator[tuple[Target, str, tuple[str, ...]]]:
     """The target, token and owned orgs: a URL as given, or a fresh mock in this process.
 
@@ -110,7 +145,7 @@ def _target(
         fixtures = Path(tmp) / "access.yaml"
         # JSON is YAML, and keeps any token or org id a plain string.
         fixtures.write_text(json.dumps({"tokens": {token: {"org": orgs[0], "can_read": orgs}}}))
-        app = create_app(throwaway(Settings(api=api, fixtures=fixtures)))
+        app = create_app(throwaway(Settings(api=api, fixtures=fixtures, scenario=scenario)))
         yield Target.in_process(app), token, orgs
 
 
@@ -127,6 +162,8 @@ def _rerun_line(flags: dict[str, Any]) -> str:
     if flags["base_url"]:
         parts.append(f"--base-url {flags['base_url']}")
     parts += [f"--org-id {org}" for org in flags["org_ids"]]
+    if flags["scenario"]:
+        parts.append(f"--scenario {flags['scenario']}")
     for name in ("max_examples", "samples"):
         if flags[name] is not None:
             parts.append(f"--{name.replace('_', '-')} {flags[name]}")

@@ -14,15 +14,17 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import schemathesis
-from schemathesis import Case, CheckContext, CheckFunction, Response
+from schemathesis import Case, CheckContext, CheckFunction, GenerationMode, Response
 from schemathesis.core.failures import Failure, Severity
 
+from usagemock.kit.expectations import STATUS, unmet
 from usagemock.rules import RULES, Rule
 from usagemock.specs import API_NAMES, load_bundled
 
 #: Names the kit registers its auth checks under (class-based checks take their config by name).
 CREDENTIAL_REQUIRED = "credential_required"
 OWNED_ORGS_ONLY = "owned_orgs_only"
+SCENARIO_EXPECTATIONS = "scenario_expectations"
 
 
 class ContractBroken(Failure):
@@ -155,6 +157,53 @@ class OwnedOrgsOnly:
         return True
 
 
+class ScenarioExpectations:
+    """A server running a scenario answers as the scenario promises (its ``expect:`` block)."""
+
+    def __init__(
+        self,
+        scenario: str | None = None,
+        expect: dict[str, Any] | None = None,
+        token: str | None = None,
+        owned: list[str] | None = None,
+    ) -> None:
+        self.scenario, self.expect = scenario, expect or {}
+        self.token, self.owned = token, frozenset(owned or ())
+
+    def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
+        """Fail when an answer to the kit's token for a known org breaks the scenario's promise."""
+        api = api_of(case)
+        if not (self.scenario and self.expect and api and self.token):
+            return None
+        if sent_authorization(response) != f"Bearer {self.token}":
+            return None
+        if str(response.request.method).upper() != case.operation.method.upper():
+            return None  # an unsupported-method probe: that check judges it
+        meta = case.meta
+        if meta is not None and meta.generation.mode == GenerationMode.NEGATIVE:
+            return None  # a deliberately invalid request promises nothing about the scenario
+        if api == "timbal" and str((case.path_parameters or {}).get("org_id")) not in self.owned:
+            return None
+        lines = []
+        status = self.expect.get(STATUS, 200)
+        if response.status_code != status:
+            lines.append(f"status is {response.status_code}, expected {status}")
+        elif status == 200:
+            try:
+                body = response.json()
+            except ValueError:
+                return None  # not JSON: the content-type and schema checks report it
+            lines = unmet(self.expect, body) if isinstance(body, dict) else []
+        if lines:
+            raise ContractBroken(
+                check=SCENARIO_EXPECTATIONS,
+                operation=case.operation.label,
+                title=f"scenario {self.scenario} answers as it promises ({SCENARIO_EXPECTATIONS})",
+                message="\n".join(lines),
+            )
+        return True
+
+
 def _register(name: str, cls: type[Any]) -> None:
     # A class-based check is named after its class; these names match the rule checks' style.
     cls.__name__ = cls.__qualname__ = name
@@ -163,6 +212,7 @@ def _register(name: str, cls: type[Any]) -> None:
 
 _register(CREDENTIAL_REQUIRED, CredentialRequired)
 _register(OWNED_ORGS_ONLY, OwnedOrgsOnly)
+_register(SCENARIO_EXPECTATIONS, ScenarioExpectations)
 
 
 def auth_check_config(token: str, owned: tuple[str, ...]) -> dict[str, Any]:
@@ -173,9 +223,26 @@ def auth_check_config(token: str, owned: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+def expectation_check_config(
+    scenario: str | None, expect: Mapping[str, Any] | None, token: str, owned: tuple[str, ...]
+) -> dict[str, Any]:
+    """The ``checks`` config entry that holds a run to a scenario's promises (none: off)."""
+    if not (scenario and expect):
+        return {}
+    return {
+        SCENARIO_EXPECTATIONS: {
+            "scenario": scenario,
+            "expect": dict(expect),
+            "token": token,
+            "owned": list(owned),
+        }
+    }
+
+
 #: What each check states, for reports (schemathesis' own checks by their names).
 STATEMENTS: Mapping[str, str] = {
     **{rule_check_name(api, r): r.statement for api, rules in RULES.items() for r in rules},
     CREDENTIAL_REQUIRED: "no token or an invalid token gets 401",
     OWNED_ORGS_ONLY: "a token never gets 200 for an org it does not own",
+    SCENARIO_EXPECTATIONS: "a server running a scenario answers as the scenario promises",
 }

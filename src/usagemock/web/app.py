@@ -23,7 +23,7 @@ from usagemock.settings import Settings
 from usagemock.specs import API_NAMES, documented_statuses, load_bundled, named_examples, spec_path
 from usagemock.store import SQLiteStore
 from usagemock.web.admin import PREFIX, AdminGate, admin_operations
-from usagemock.web.auth import bearer_handler
+from usagemock.web.auth import bearer_handler, gate_checked_bearer
 from usagemock.web.errors import install_error_handlers
 from usagemock.web.handlers import OPERATIONS, MockContext
 from usagemock.web.oas31 import add_api
@@ -73,7 +73,13 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
         rng=random.Random(settings.seed),
     )
     admin = AdminGate(
-        _connexion_app("admin", admin_operations(ctx), settings, PREFIX),
+        _connexion_app(
+            "admin",
+            admin_operations(ctx),
+            settings,
+            PREFIX,
+            security_map={"bearer": gate_checked_bearer()},
+        ),
         settings.admin_token,
         loopback=settings.loopback,
     )

@@ -24,6 +24,10 @@ logger = logging.getLogger("usagemock")
 Renderer = Callable[[int, str], tuple[bytes, str]]
 
 
+class InjectedFault(ProblemException):  # type: ignore[misc]
+    """An error response a scenario, a fault or ``Prefer: code=`` asked for: not logged as one."""
+
+
 def _phrase(status: int) -> HTTPStatus:
     try:
         return HTTPStatus(status)
@@ -80,7 +84,7 @@ def install_error_handlers(app: AsyncApp, api: str) -> None:
 
     def on_http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         status = getattr(exc, "status_code", 500)
-        if status >= 500:
+        if status >= 500 and not isinstance(exc, InjectedFault):
             logger.error("%s error: %r", api, exc)
         return respond(status, _detail(exc, status), getattr(exc, "headers", None))
 

@@ -18,6 +18,7 @@ from usagemock.domain.periods import isoformat
 from usagemock.domain.records import OrgRecord
 from usagemock.engine import Engine, UnknownScenario
 from usagemock.web.auth import mask
+from usagemock.web.errors import InjectedFault
 from usagemock.web.paths import restore
 from usagemock.web.prefer import Preferences, parse_prefer
 
@@ -105,6 +106,10 @@ class _Answer:
         """An error response that still carries the preference headers."""
         return ProblemException(status=status, detail=detail, headers=self.prefs.headers())
 
+    def inject(self, status: int, detail: str) -> InjectedFault:
+        """An error response asked for on purpose (fault, scenario, ``Prefer: code``)."""
+        return InjectedFault(status=status, detail=detail, headers=self.prefs.headers())
+
     async def deliver(self, record: OrgRecord) -> tuple[Body, int, dict[str, str]]:
         """Apply latency and error faults (request's, then org's), then the body."""
         fault = record.fault
@@ -119,10 +124,10 @@ class _Answer:
             await asyncio.sleep(fault.delay_seconds(self.ctx.rng))
         code = self._asked_code()
         if code is not None and code != 200:
-            raise self.fail(code, f"Injected by usagemock: Prefer code={code}.")
+            raise self.inject(code, f"Injected by usagemock: Prefer code={code}.")
         if code is None and fault is not None and fault.fails(self.ctx.rng):
             why = f"scenario {record.scenario}" if record.scenario else "a fault set on this org"
-            raise self.fail(fault.status or 500, f"Injected by usagemock ({why}).")
+            raise self.inject(fault.status or 500, f"Injected by usagemock ({why}).")
         return self._body(record), 200, {**JSON, **self.prefs.headers()}
 
     def _asked_code(self) -> int | None:

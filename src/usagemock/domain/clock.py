@@ -6,6 +6,7 @@ by every worker process; ``now`` is computed from it and the real time passed in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeAlias
@@ -13,6 +14,10 @@ from typing import TypeAlias
 import isodate
 
 Step: TypeAlias = timedelta | isodate.Duration
+
+# Whole years, months, weeks, days, hours and minutes (fractional seconds only): isodate alone
+# also takes "PT" and "P1DT", and "P1.5M", which it cannot add to a date.
+_STEP = re.compile(r"-?P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class ClockState:
 def parse_step(text: str) -> Step:
     """Parse an ISO 8601 duration such as ``P3D``, ``PT6H`` or ``P1M`` (``-P1D`` goes back)."""
     try:
+        if not _STEP.fullmatch(text.strip()):
+            raise ValueError(text)
         step: Step = isodate.parse_duration(text.strip())
         return step
     except (isodate.ISO8601Error, ValueError) as exc:

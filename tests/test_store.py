@@ -1,0 +1,191 @@
+"""SQLite state: records round-trip, survive a restart, and belong to the seed that made them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from usagemock.domain.clock import ClockState
+from usagemock.domain.faults import Fault
+from usagemock.domain.kenbun import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
+from usagemock.domain.records import OrgRecord, from_json, to_json
+from usagemock.domain.timbal import TimbalAccount, TimbalPlan
+from usagemock.domain.usage import Ingest, UsageCurve
+from usagemock.errors import ConfigError
+from usagemock.store import MEMORY, SQLiteStore
+
+# Stored moments have whole seconds in UTC, as both APIs report them.
+moments = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+).map(lambda moment: moment.replace(microsecond=0))
+counts = st.integers(0, 10**12)
+maybe_counts = st.none() | st.integers(1, 10**9)
+org_ids = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
+statuses = st.sampled_from(list(SubscriptionStatus))
+curves = st.builds(UsageCurve, counts, counts, st.integers(0, 2**32))
+faults = st.builds(
+    Fault,
+    status=st.none() | st.integers(400, 599),
+    rate=st.floats(0, 1),
+    latency_ms=st.integers(0, 60_000),
+    jitter_ms=st.integers(0, 60_000),
+)
+kenbun_accounts = st.builds(
+    KenbunAccount,
+    org_id=org_ids,
+    org_name=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    plan=st.builds(KenbunPlan, counts, st.integers(1, 10**6), counts),
+    status=statuses,
+    curve=curves,
+    trial=st.none() | st.builds(Trial, moments, statuses),
+)
+timbal_accounts = st.builds(
+    TimbalAccount,
+    org_id=org_ids,
+    plan=st.builds(
+        TimbalPlan, st.booleans(), counts, st.booleans(), maybe_counts, maybe_counts, maybe_counts
+    ),
+    anchor=moments,
+    curve=curves,
+)
+records = st.builds(
+    OrgRecord,
+    account=kenbun_accounts | timbal_accounts,
+    # stored ingests come back in time order (ties in the order they were made)
+    ingests=st.lists(st.builds(Ingest, moments, counts), max_size=6).map(
+        lambda ingests: tuple(sorted(ingests, key=lambda i: i.at))
+    ),
+    fault=st.none() | faults,
+    scenario=st.none() | st.sampled_from(["approaching_limit", "heavy_overage"]),
+    applied_at=st.none() | moments,
+)
+
+NOW = datetime(2026, 3, 17, 14, 30, tzinfo=UTC)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(record=records)
+def test_a_stored_record_reads_back_equal(record: OrgRecord) -> None:
+    """Whatever a record holds, storing it and reading it back gives the same record."""
+    store = SQLiteStore(MEMORY, seed=0)
+    store.put(record)
+    assert store.get(record.api, record.org_id) == record
+    assert store.orgs() == [(record.api, record.org_id)]
+
+
+@settings(max_examples=60)
+@given(record=records)
+def test_json_form_round_trips(record: OrgRecord) -> None:
+    """The JSON form the admin API reads and replaces rebuilds the same record."""
+    assert from_json(to_json(record)) == record
+
+
+@settings(max_examples=30)
+@given(record=records, first=records)
+def test_put_replaces_the_record_and_its_ingests(record: OrgRecord, first: OrgRecord) -> None:
+    """Storing a record whole drops what the org held before, ingests included."""
+    store = SQLiteStore(MEMORY, seed=0)
+    earlier = replace(first, account=replace(first.account, org_id=record.org_id))
+    if earlier.api == record.api:
+        store.put(earlier)
+    store.put(record)
+    assert store.get(record.api, record.org_id) == record
+
+
+def _kenbun(org_id: str = "org_a", limit: int = 500_000) -> OrgRecord:
+    return OrgRecord(
+        KenbunAccount(
+            org_id,
+            "Acme",
+            KenbunPlan(limit, 10_000, 50),
+            SubscriptionStatus.ACTIVE,
+            UsageCurve(100_000, 0, 7),
+        )
+    )
+
+
+def test_state_survives_a_restart_on_the_same_file(tmp_path: Path) -> None:
+    """A second store on the same file (a restarted server) sees the records, ingests and clock."""
+    path = tmp_path / "state.sqlite3"
+    first = SQLiteStore(path, seed=5)
+    record = _kenbun()
+    first.put(record)
+    first.add_ingest(record, Ingest(NOW, 1234))
+    clock = ClockState(frozen_at=NOW)
+    first.set_clock(clock)
+    del first
+
+    again = SQLiteStore(path, seed=5)
+    assert again.get("kenbun", "org_a") == replace(record, ingests=(Ingest(NOW, 1234),))
+    assert again.clock() == clock
+
+
+def test_a_file_made_with_another_seed_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """One seed's orgs are not mixed with another's: the error says which flag to pass."""
+    path = tmp_path / "state.sqlite3"
+    SQLiteStore(path, seed=5).put(_kenbun())
+    with pytest.raises(ConfigError) as caught:
+        SQLiteStore(path, seed=6)
+    message = str(caught.value)
+    assert str(path) in message and "seed 5, not 6" in message
+    assert "--seed 5" in message and "--state" in message
+
+
+def test_a_file_that_is_not_a_database_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """A state path holding something else names the file and suggests another --state."""
+    path = tmp_path / "notes.txt"
+    path.write_text("this is not SQLite\n" * 100)
+    with pytest.raises(ConfigError, match="--state :memory:") as caught:
+        SQLiteStore(path, seed=0)
+    assert str(path) in str(caught.value)
+
+
+def test_create_keeps_the_record_already_there() -> None:
+    """``create`` stores a first record but never overwrites one: the stored one comes back."""
+    store = SQLiteStore(MEMORY, seed=0)
+    first = _kenbun(limit=100)
+    assert store.create(first) == first
+    store.add_ingest(first, Ingest(NOW, 9))
+    kept = store.create(_kenbun(limit=999))
+    assert kept == replace(first, ingests=(Ingest(NOW, 9),))
+    assert store.get("kenbun", "org_a") == kept
+
+
+def test_add_ingest_stores_the_record_only_when_the_org_is_new() -> None:
+    """The first ingest stores the org's record; later ones append without replacing it."""
+    store = SQLiteStore(MEMORY, seed=0)
+    store.add_ingest(_kenbun(limit=100), Ingest(NOW, 1))
+    store.add_ingest(_kenbun(limit=999), Ingest(NOW + timedelta(hours=1), 2))
+    stored = store.get("kenbun", "org_a")
+    assert stored is not None
+    assert stored.account.plan.free_tier_limit == 100
+    assert [i.amount for i in stored.ingests] == [1, 2]
+
+
+def test_reset_forgets_one_org_and_clear_forgets_all_but_the_clock() -> None:
+    """Deleting reports whether the org had a record; clearing empties orgs and keeps the clock."""
+    store = SQLiteStore(MEMORY, seed=0)
+    for org in ("org_a", "org_b"):
+        store.add_ingest(_kenbun(org), Ingest(NOW, 5))
+    store.set_clock(ClockState(offset=timedelta(days=3)))
+
+    assert store.delete("kenbun", "org_a") is True
+    assert store.delete("kenbun", "org_a") is False
+    assert store.get("kenbun", "org_a") is None
+    assert store.orgs() == [("kenbun", "org_b")]
+    store.add_ingest(_kenbun("org_a"), Ingest(NOW, 1))
+    assert store.get("kenbun", "org_a") == replace(_kenbun("org_a"), ingests=(Ingest(NOW, 1),))
+
+    store.clear()
+    assert store.orgs() == []
+    assert store.clock() == ClockState(offset=timedelta(days=3))
+
+
+def test_an_untouched_store_follows_real_time() -> None:
+    """Until someone sets it, the stored clock is real time: not frozen, no offset."""
+    assert SQLiteStore(MEMORY, seed=0).clock() == ClockState()

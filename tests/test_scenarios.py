@@ -1,0 +1,265 @@
+"""Bundled scenarios keep the rules and their names' promises; bad scenario files are refused."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from usagemock.domain.periods import calendar_month, monthly_period
+from usagemock.domain.records import OrgRecord
+from usagemock.domain.timbal import TimbalAccount
+from usagemock.engine import Engine
+from usagemock.errors import FixtureError
+from usagemock.rules import violations
+from usagemock.scenarios import load_scenarios
+from usagemock.store import MEMORY, SQLiteStore
+from usagemock.web.handlers import body_now
+
+SCENARIOS = load_scenarios()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One org just put into a scenario: what its API answers, its record, and the moment."""
+
+    body: Mapping[str, Any]
+    record: OrgRecord
+    now: datetime
+
+    def __getitem__(self, field: str) -> Any:
+        """A field of the body."""
+        return self.body[field]
+
+    @property
+    def limit(self) -> int:
+        """Kenbun's free tier, or the credits Timbal's plan includes."""
+        account = self.record.account
+        if isinstance(account, TimbalAccount):
+            return account.plan.included_credits
+        return account.plan.free_tier_limit
+
+    @property
+    def consumed(self) -> int:
+        """Units consumed this period so far, included credits too (Timbal reports only overage)."""
+        account = self.record.account
+        if isinstance(account, TimbalAccount):
+            period = monthly_period(account.anchor, self.now)
+        else:
+            period = calendar_month(self.now)
+        done = sum(i.amount for i in self.record.ingests if period.start <= i.at <= self.now)
+        return done + account.curve.at(period, self.now)
+
+    @property
+    def fault(self) -> Any:
+        """The fault the org answers with (None if it has none)."""
+        return self.record.fault
+
+    def trial_ends_in(self, expected: timedelta) -> bool:
+        """Trialing, with the trial ending ``expected`` from now (to the reported second)."""
+        if self["subscription_status"] != "trialing" or self["trial_ends_at"] is None:
+            return False
+        ends = datetime.fromisoformat(self["trial_ends_at"].replace("Z", "+00:00"))
+        return abs(ends - (self.now + expected)) < timedelta(seconds=1)
+
+    def later_ingests(self) -> list[int]:
+        """Amounts the scenario's timeline will ingest after now."""
+        return [i.amount for i in self.record.ingests if i.at > self.now]
+
+
+Promise = Callable[[Seen], bool]
+
+# What each bundled scenario's name promises, per API it covers. A scenario added without a line
+# here fails test_every_bundled_scenario_has_an_expectation.
+EXPECTED: Mapping[str, Mapping[str, Promise]] = {
+    "approaching_limit": {
+        "kenbun": lambda s: 0.9 * s.limit <= s["monthly_events"] <= s.limit and not s["overage"],
+        "timbal": lambda s: 0.9 * s.limit <= s.consumed < s.limit and s["used_credits"] == 0,
+    },
+    "at_limit": {
+        "kenbun": lambda s: s["monthly_events"] == s.limit and s["overage"] is False,
+        "timbal": lambda s: s.consumed == s.limit and s["used_credits"] == 0,
+    },
+    "just_over_limit": {
+        "kenbun": lambda s: s["monthly_events"] == s.limit + 1 and s["overage"] is True,
+        "timbal": lambda s: s["pending_credits"] == s["used_credits"] == 1,
+    },
+    "heavy_overage": {
+        "kenbun": lambda s: s["monthly_events"] >= 5 * s.limit and s["overage"] is True,
+        "timbal": lambda s: s["pending_credits"] == 8_000_000 and s["invoiced_credits"] == 0,
+    },
+    "interim_invoice_fired": {
+        "timbal": lambda s: s["invoiced_credits"] > 0 and s["pending_credits"] > 0,
+    },
+    "cap_reached": {
+        "timbal": lambda s: s["cap_credits"] is not None and s["used_credits"] == s["cap_credits"],
+    },
+    "overage_disabled": {
+        "timbal": lambda s: s["enabled"] is False and s["used_credits"] == 0 > s.limit - s.consumed,
+    },
+    "unlimited_cap": {
+        "timbal": lambda s: s["enabled"] and s["cap_credits"] is None and s["pending_credits"] > 0,
+    },
+    "no_metered_window": {
+        "timbal": lambda s: s["period_start"] is None and s["period_end"] is None,
+    },
+    "fresh_free_tier": {
+        "kenbun": lambda s: s["monthly_events"] == 0 and s["subscription_status"] == "active",
+        "timbal": lambda s: s["enabled"] and s.consumed == 0 and s["used_credits"] == 0,
+    },
+    "growth_timeline": {
+        "kenbun": lambda s: s["monthly_events"] == 0.6 * s.limit and s.later_ingests(),
+        "timbal": lambda s: s.consumed == 0.6 * s.limit and s.later_ingests(),
+    },
+    "trial_active": {"kenbun": lambda s: s.trial_ends_in(timedelta(days=10))},
+    "trial_ending_tomorrow": {"kenbun": lambda s: s.trial_ends_in(timedelta(days=1))},
+    "trial_expired": {
+        "kenbun": lambda s: s["subscription_status"] == "expired" and s["trial_ends_at"] is None,
+    },
+    "past_due": {"kenbun": lambda s: s["subscription_status"] == "past_due"},
+    "canceled": {"kenbun": lambda s: s["subscription_status"] == "canceled"},
+    "ended": {"kenbun": lambda s: s["subscription_status"] == "ended"},
+    "no_subscription": {"kenbun": lambda s: s["subscription_status"] == "none"},
+    "forbidden": {"timbal": lambda s: s.fault.status == 403 and s.fault.rate == 1},
+    "server_error": {"timbal": lambda s: s.fault.status == 500 and s.fault.rate == 1},
+    "org_unresolved": {"kenbun": lambda s: s.fault.status == 400 and s.fault.rate == 1},
+    "flaky": {"timbal": lambda s: s.fault.status == 500 and 0 < s.fault.rate < 1},
+    "slow": {
+        "kenbun": lambda s: s.fault.status is None and s.fault.latency_ms >= 1000,
+        "timbal": lambda s: s.fault.status is None and s.fault.latency_ms >= 1000,
+    },
+}
+
+# Any moment, month ends and period ends included, down to the second.
+moments = st.datetimes(
+    min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+).map(lambda moment: moment.replace(microsecond=0))
+
+
+def test_every_bundled_scenario_has_an_expectation() -> None:
+    """The table names exactly the bundled scenarios, each with the APIs it covers."""
+    assert {name: sorted(apis) for name, apis in EXPECTED.items()} == {
+        name: list(scenario.apis) for name, scenario in SCENARIOS.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "api"), [(name, api) for name, s in sorted(SCENARIOS.items()) for api in s.apis]
+)
+@settings(max_examples=12, deadline=None)
+@given(now=moments, seed=st.integers(0, 2**16), org_id=st.sampled_from(["org_a", "x", "org_42"]))
+def test_scenario_keeps_the_rules_and_its_promise(
+    name: str, api: str, now: datetime, seed: int, org_id: str
+) -> None:
+    """Applied to any generated org at any moment, a scenario gives what its name says."""
+    engine = Engine(SQLiteStore(MEMORY, seed=seed), SCENARIOS, seed=seed, real_clock=lambda: now)
+    engine.freeze(True)
+    record = engine.apply_scenario(api, org_id, name)
+    body = body_now(engine.record(api, org_id), engine)
+    assert violations(api, body) == [], body
+    assert EXPECTED[name][api](Seen(body, record, now)), (name, api, body, record)
+
+
+def test_trial_ending_tomorrow_becomes_active_once_it_ends() -> None:
+    """The day after, the trial is over: active, no trial_ends_at."""
+    clock = [datetime(2026, 3, 31, 20, tzinfo=UTC)]
+    engine = Engine(SQLiteStore(MEMORY, seed=0), SCENARIOS, seed=0, real_clock=lambda: clock[0])
+    engine.freeze(True)
+    engine.apply_scenario("kenbun", "org_a", "trial_ending_tomorrow")
+    engine.advance(timedelta(days=1, seconds=1))
+    body = body_now(engine.record("kenbun", "org_a"), engine)
+    assert (body["subscription_status"], body["trial_ends_at"]) == ("active", None)
+
+
+BAD_FILES = {
+    "unknown field": (
+        "description: x\nkenbun:\n  usage: {events: 1}\n  colour: red\n",
+        ":4: kenbun.colour",
+        "Additional properties",
+    ),
+    "wrong type": (
+        "description: x\ntimbal:\n  plan:\n    cap_credits: lots\n",
+        ":4: timbal.plan.cap_credits",
+        "'lots' is not of type",
+    ),
+    "bad duration": (
+        "description: x\nkenbun:\n  timeline:\n    - {after: 2 days, ingest: 5}\n",
+        ":4: kenbun.timeline.0.after",
+        "'2 days' does not match",
+    ),
+    "bad trial duration": (
+        "description: x\nkenbun:\n  trial:\n    ends_in: P1.5M\n    then: active\n",
+        ":4: kenbun.trial.ends_in",
+        "'P1.5M' does not match",
+    ),
+    "invalid YAML": (
+        "description: x\nkenbun:\n  usage: {events: 1\n  status: active\n",
+        ":4:",
+        "not valid YAML",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "where", "what"), BAD_FILES.values(), ids=list(BAD_FILES))
+def test_a_bad_scenario_file_is_refused_naming_file_line_and_field(
+    tmp_path: Path, text: str, where: str, what: str
+) -> None:
+    """Unknown fields, wrong types, bad durations and broken YAML name the file, line and field."""
+    (tmp_path / "good.yaml").write_text("description: fine\nkenbun:\n  status: active\n")
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    with pytest.raises(FixtureError) as caught:
+        load_scenarios(tmp_path)
+    message = str(caught.value)
+    assert f"{path}{where}" in message and what in message
+
+
+def test_a_missing_scenarios_folder_is_refused() -> None:
+    """A folder that is not there is named in the error."""
+    with pytest.raises(FixtureError, match="no such scenarios folder"):
+        load_scenarios(Path("/nonexistent/scenarios"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_refuses_to_start_with_a_bad_scenarios_folder(tmp_path: Path) -> None:
+    """``serve --scenarios`` with a bad file exits 2 naming it, and never listens."""
+    path = tmp_path / "broken.yaml"
+    path.write_text(BAD_FILES["unknown field"][0])
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "usagemock", "serve", "--state", MEMORY),
+            *("--port", str(port), "--scenarios", str(tmp_path)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stdout, stderr = server.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.communicate()
+        pytest.fail("usagemock serve started with a bad scenario file")
+    assert server.returncode == 2, stderr
+    assert stderr.startswith("usagemock: error: ")
+    assert f"{path}:4: kenbun.colour" in stderr
+    assert "Traceback" not in stderr
+    assert stdout == "", "nothing may be served: not even the banner"
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0

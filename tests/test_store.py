@@ -189,3 +189,17 @@ def test_reset_forgets_one_org_and_clear_forgets_all_but_the_clock() -> None:
 def test_an_untouched_store_follows_real_time() -> None:
     """Until someone sets it, the stored clock is real time: not frozen, no offset."""
     assert SQLiteStore(MEMORY, seed=0).clock() == ClockState()
+
+
+def test_ingest_times_keep_their_microseconds_and_order() -> None:
+    """An ingest a microsecond after another is stored as such and read back in time order."""
+    store = SQLiteStore(MEMORY, seed=0)
+    record = _kenbun()
+    store.add_ingest(record, Ingest(NOW + timedelta(microseconds=1), 2))
+    store.add_ingest(record, Ingest(NOW, 1))
+    stored = store.get("kenbun", "org_a")
+    assert stored is not None
+    assert [(i.at, i.amount) for i in stored.ingests] == [
+        (NOW, 1),
+        (NOW + timedelta(microseconds=1), 2),
+    ]

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from usagemock.domain.clock import ClockState
-from usagemock.domain.periods import isoformat
-from usagemock.domain.records import OrgRecord, from_json, to_json
+from usagemock.domain.records import OrgRecord, from_json, stamp, to_json
 from usagemock.domain.usage import Ingest
 from usagemock.errors import ConfigError
 
@@ -156,7 +155,7 @@ class SQLiteStore:
                 self._replace(db, record_if_new)
             db.execute(
                 "INSERT INTO ingests (api, org_id, at, amount) VALUES (?, ?, ?, ?)",
-                (api, org_id, isoformat(ingest.at), ingest.amount),
+                (api, org_id, stamp(ingest.at), ingest.amount),
             )
 
     def create(self, record: OrgRecord) -> OrgRecord:

@@ -7,12 +7,11 @@ The JSON form is what the admin API reads and replaces and what storage keeps; i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from usagemock.domain.faults import Fault
 from usagemock.domain.kenbun import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
-from usagemock.domain.periods import isoformat
 from usagemock.domain.timbal import TimbalAccount, TimbalPlan
 from usagemock.domain.usage import Ingest, UsageCurve
 
@@ -42,12 +41,17 @@ class OrgRecord:
         return self.account.org_id
 
 
+def stamp(moment: datetime) -> str:
+    """A stored moment: UTC, to the microsecond, fixed width (so text order is time order)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _curve_json(curve: UsageCurve) -> dict[str, Any]:
-    since = None if curve.since is None else isoformat(curve.since)
+    since = None if curve.since is None else stamp(curve.since)
     return {
         "per_period": curve.expected_total,
         "opening": curve.opening,
@@ -78,16 +82,16 @@ def to_json(record: OrgRecord) -> dict[str, Any]:
             "status": account.status.value,
             "trial": None
             if trial is None
-            else {"ends_at": isoformat(trial.ends_at), "then": trial.then.value},
+            else {"ends_at": stamp(trial.ends_at), "then": trial.then.value},
         }
     else:
-        data |= {"plan": vars(account.plan), "anchor": isoformat(account.anchor)}
+        data |= {"plan": vars(account.plan), "anchor": stamp(account.anchor)}
     data |= {
         "organic": _curve_json(account.curve),
-        "ingests": [{"at": isoformat(i.at), "amount": i.amount} for i in record.ingests],
+        "ingests": [{"at": stamp(i.at), "amount": i.amount} for i in record.ingests],
         "fault": None if record.fault is None else vars(record.fault),
         "scenario": record.scenario,
-        "applied_at": None if record.applied_at is None else isoformat(record.applied_at),
+        "applied_at": None if record.applied_at is None else stamp(record.applied_at),
     }
     return data
 

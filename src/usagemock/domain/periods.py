@@ -53,4 +53,5 @@ def calendar_month(at: datetime) -> Period:
 
 def isoformat(moment: datetime) -> str:
     """RFC 3339 in UTC with a ``Z`` suffix and whole seconds, as both APIs document."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%SZ")  # %Y does not pad year 220

@@ -43,7 +43,8 @@ class OrgRecord:
 
 def stamp(moment: datetime) -> str:
     """A stored moment: UTC, to the microsecond, fixed width (so text order is time order)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")  # %Y does not pad year 220
 
 
 def _moment(text: str) -> datetime:

@@ -228,7 +228,7 @@ def expectation_check_config(
 ) -> dict[str, Any]:
     """The ``checks`` config entry that holds a run to a scenario's promises (none: off)."""
     if not (scenario and expect):
-        return {}
+        return {SCENARIO_EXPECTATIONS: {"enabled": False}}  # not listed as passed when unused
     return {
         SCENARIO_EXPECTATIONS: {
             "scenario": scenario,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -58,18 +57,18 @@ def test_live_broken_server_fails_with_exit_1_and_never_prints_the_token(
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(("api", "app"), [("timbal", timbal_app), ("kenbun", kenbun_app)])
-def test_live_correct_server_passes_a_default_run_within_30_seconds(
+def test_live_correct_server_passes_a_default_run(
     serve: Serve, api: str, app: Callable[[], Any]
 ) -> None:
-    """A default run (100 examples, 25 samples) of a correct live server exits 0 within 30 s."""
+    """A default run (100 examples, 25 samples) of a correct live server exits 0.
+
+    How long it takes is bench/contract.py's business: timed asserts fail under coverage.
+    """
     url = serve(app())
     orgs = ["--org-id", "org_alpha", "--org-id", "org_b2"] if api == "timbal" else []
-    started = time.monotonic()
     result = usagemock_test("--api", api, "--base-url", url, *orgs)
-    elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{api}: PASSED" in result.stdout
-    assert elapsed <= 30, f"usagemock test took {elapsed:.1f} s"
 
 
 def test_unreachable_url_is_one_line_and_exit_2() -> None:

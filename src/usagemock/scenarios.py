@@ -36,16 +36,22 @@ _DURATION = {
     r"(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
 }
 _COUNT = {"type": "integer", "minimum": 0}
-_FAULT = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
+
+
+def _closed(properties: Mapping[str, Any], *required: str) -> dict[str, Any]:
+    """An object schema that takes exactly ``properties`` (a typo in a file is an error)."""
+    schema = {"type": "object", "additionalProperties": False, "properties": dict(properties)}
+    return schema | ({"required": list(required)} if required else {})
+
+
+_FAULT = _closed(
+    {
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "rate": {"type": "number", "minimum": 0, "maximum": 1},
         "latency_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
         "jitter_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
-    },
-}
+    }
+)
 # What the API answers right after the scenario is applied; the contract kit checks it
 # (usagemock.kit.expectations): a literal, or one comparison against a literal or "$field".
 _EXPECT = {
@@ -65,32 +71,22 @@ _EXPECT = {
 }
 _TIMELINE = {
     "type": "array",
-    "items": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["after", "ingest"],
-        "properties": {"after": _DURATION, "ingest": _COUNT},
-    },
+    "items": _closed({"after": _DURATION, "ingest": _COUNT}, "after", "ingest"),
 }
-_KENBUN = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "plan": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
+
+
+_KENBUN = _closed(
+    {
+        "plan": _closed(
+            {
                 "free_tier_limit": _COUNT,
                 "overage_unit": {"type": "integer", "minimum": 1},
                 "overage_rate_cents": _COUNT,
-            },
-        },
+            }
+        ),
         "status": {"enum": [s.value for s in SubscriptionStatus]},
-        "trial": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["ends_in", "then"],
-            "properties": {
+        "trial": _closed(
+            {
                 "ends_in": _DURATION,
                 "then": {
                     "enum": [
@@ -98,67 +94,47 @@ _KENBUN = {
                     ]
                 },
             },
-        },
+            "ends_in",
+            "then",
+        ),
         "usage": {
             "oneOf": [
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["events"],
-                    "properties": {"events": _COUNT},
-                },
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["share_of_limit"],
-                    "properties": {"share_of_limit": {"type": "number", "minimum": 0}},
-                },
+                _closed({"events": _COUNT}, "events"),
+                _closed({"share_of_limit": {"type": "number", "minimum": 0}}, "share_of_limit"),
             ]
         },
         "organic_per_cycle": _COUNT,
         "timeline": _TIMELINE,
         "fault": _FAULT,
         "expect": _EXPECT,
-    },
-}
-_TIMBAL = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "plan": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
+    }
+)
+_TIMBAL = _closed(
+    {
+        "plan": _closed(
+            {
                 "metered": {"type": "boolean"},
                 "included_credits": _COUNT,
                 "overage_enabled": {"type": "boolean"},
                 "rate_cents_per_1k": {"type": ["integer", "null"], "minimum": 1},
                 "threshold_usd": {"type": ["integer", "null"], "minimum": 1},
                 "cap_credits": {"type": ["integer", "null"], "minimum": 0},
-            },
-        },
+            }
+        ),
         "usage": {
             "oneOf": [
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["share_of_included"],
-                    "properties": {"share_of_included": {"type": "number", "minimum": 0}},
-                },
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["pending"],
-                    "properties": {"pending": _COUNT, "invoiced": _COUNT},
-                },
+                _closed(
+                    {"share_of_included": {"type": "number", "minimum": 0}}, "share_of_included"
+                ),
+                _closed({"pending": _COUNT, "invoiced": _COUNT}, "pending"),
             ]
         },
         "organic_per_period": _COUNT,
         "timeline": _TIMELINE,
         "fault": _FAULT,
         "expect": _EXPECT,
-    },
-}
+    }
+)
 SCENARIO_SCHEMA: Mapping[str, Any] = {
     "type": "object",
     "additionalProperties": False,

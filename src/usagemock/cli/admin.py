@@ -36,6 +36,12 @@ def _server_options(command: F) -> F:
     )(command)
 
 
+def _org_arguments(command: F) -> F:
+    """``API ORG_ID``, shared by every command about one org."""
+    command = click.argument("org_id")(command)
+    return click.argument("api", type=click.Choice(["kenbun", "timbal"]))(command)
+
+
 def _call(url: str, token: str | None, method: str, path: str, body: Any = None) -> Any:
     """One admin API call; its JSON answer, or a UsageMockError with the server's reason."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -79,8 +85,7 @@ def scenario_list(url: str, admin_token: str | None) -> None:
 
 
 @scenario.command("apply")
-@click.argument("api", type=click.Choice(["kenbun", "timbal"]))
-@click.argument("org_id")
+@_org_arguments
 @click.argument("name")
 @_server_options
 def scenario_apply(api: str, org_id: str, name: str, url: str, admin_token: str | None) -> None:
@@ -138,8 +143,7 @@ def org() -> None:
 
 
 @org.command("show")
-@click.argument("api", type=click.Choice(["kenbun", "timbal"]))
-@click.argument("org_id")
+@_org_arguments
 @_server_options
 def org_show(api: str, org_id: str, url: str, admin_token: str | None) -> None:
     """Print ORG_ID's state and what its API answers now."""
@@ -147,8 +151,7 @@ def org_show(api: str, org_id: str, url: str, admin_token: str | None) -> None:
 
 
 @org.command("ingest")
-@click.argument("api", type=click.Choice(["kenbun", "timbal"]))
-@click.argument("org_id")
+@_org_arguments
 @click.argument("amount", type=click.IntRange(min=0))
 @click.option("--at", help="When (ISO 8601); default: the mock's now.")
 @_server_options
@@ -181,8 +184,7 @@ def fault() -> None:
 
 
 @fault.command("set")
-@click.argument("api", type=click.Choice(["kenbun", "timbal"]))
-@click.argument("org_id")
+@_org_arguments
 @click.option("--status", type=int, help="An error status the API documents.")
 @click.option("--rate", type=click.FloatRange(0, 1), help="Share of requests that fail.")
 @click.option("--latency-ms", type=click.IntRange(0, 60000), help="Fixed delay.")
@@ -195,8 +197,7 @@ def fault_set(api: str, org_id: str, url: str, admin_token: str | None, **fault:
 
 
 @fault.command("clear")
-@click.argument("api", type=click.Choice(["kenbun", "timbal"]))
-@click.argument("org_id")
+@_org_arguments
 @_server_options
 def fault_clear(api: str, org_id: str, url: str, admin_token: str | None) -> None:
     """Remove ORG_ID's fault."""

@@ -29,6 +29,7 @@ ALLOWED = {
         "usagemock.domain", "usagemock.store", "usagemock.scenarios", "usagemock.errors"},
     "usagemock.web": {
         "usagemock.web",
+        "usagemock.rules",
         "usagemock.engine",
         "usagemock.scenarios",
         "usagemock.store",

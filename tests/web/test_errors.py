@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from connexion.exceptions import ProblemException
 
 from tests.conftest import MakeClient, bearer
+from usagemock.web.handlers import keep_rules
 
 
 @pytest.mark.parametrize(
@@ -112,3 +114,11 @@ async def test_a_newline_in_an_org_id_still_reaches_the_operation(make_client: M
         with_token = await client.get("/orgs/%0A/billing/overage", headers=bearer("t"))
         without = await client.get("/orgs/a%0Ab/billing/overage")
     assert (with_token.status_code, without.status_code) == (200, 401)
+
+
+def test_a_body_that_breaks_a_documented_rule_never_leaves() -> None:
+    """With response validation on, the mock refuses to send a body that breaks a rule (500)."""
+    good = {"monthly_events": 10, "free_tier_limit": 10, "overage": False}
+    assert keep_rules("kenbun", good) is good
+    with pytest.raises(ProblemException, match="overage_flag"):
+        keep_rules("kenbun", {**good, "overage": True})

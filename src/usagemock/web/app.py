@@ -71,6 +71,7 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
         statuses=statuses,
         examples={api: named_examples(load_bundled(api)) for api in API_NAMES},
         rng=random.Random(settings.seed),
+        check_rules=settings.validate_responses,
     )
     admin = AdminGate(
         _connexion_app(

@@ -17,6 +17,7 @@ from usagemock.domain.faults import Fault
 from usagemock.domain.periods import isoformat
 from usagemock.domain.records import OrgRecord
 from usagemock.engine import Engine, UnknownScenario
+from usagemock.rules import violations
 from usagemock.web.auth import mask
 from usagemock.web.errors import InjectedFault
 from usagemock.web.paths import restore
@@ -37,6 +38,20 @@ class MockContext:
     examples: Mapping[str, Mapping[str, Body]]
     """Each API's named 200 examples from its spec (for ``Prefer: example=``)."""
     rng: random.Random
+    check_rules: bool = False
+    """Hold every body to the documented rules before it leaves (on with --validate-responses)."""
+
+
+def keep_rules(api: str, body: Body) -> Body:
+    """``body`` if it keeps every rule ``api`` documents; else a 500 naming what broke."""
+    broken = violations(api, body)
+    if broken:
+        raise ProblemException(
+            status=500,
+            detail="usagemock broke a documented rule (a bug, "
+            "please report it): " + "; ".join(broken),
+        )
+    return body
 
 
 def overage_body(summary: timbal.OverageSummary) -> Body:
@@ -128,7 +143,10 @@ class _Answer:
         if code is None and fault is not None and fault.fails(self.ctx.rng):
             why = f"scenario {record.scenario}" if record.scenario else "a fault set on this org"
             raise self.inject(fault.status or 500, f"Injected by usagemock ({why}).")
-        return self._body(record), 200, {**JSON, **self.prefs.headers()}
+        body = self._body(record)
+        if self.ctx.check_rules:
+            keep_rules(self.api, body)
+        return body, 200, {**JSON, **self.prefs.headers()}
 
     def _asked_code(self) -> int | None:
         code = self.prefs.get("code")

@@ -20,7 +20,7 @@ from usagemock.engine import Engine, real_time
 from usagemock.errors import ConfigError
 from usagemock.scenarios import Scenario, load_scenarios
 from usagemock.settings import Settings
-from usagemock.specs import API_NAMES, documented_statuses, load_bundled, named_examples, spec_path
+from usagemock.specs import API_NAMES, documented_statuses, load_bundled, named_examples
 from usagemock.store import SQLiteStore
 from usagemock.web.admin import PREFIX, AdminGate, admin_operations
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
@@ -153,7 +153,7 @@ def _connexion_app(
     app = AsyncApp(__name__)
     add_api(
         app,
-        spec_path(name),
+        load_bundled(name),  # parsed once per process (specs.load_bundled caches it)
         base_path=base_path,
         name=name,
         trusted=True,  # tests/test_specs.py lints the bundled specs; start-up need not

@@ -63,6 +63,15 @@ def sent_authorization(response: Response) -> str | None:
     return None if value is None else str(value)
 
 
+def json_object(response: Response) -> dict[str, Any] | None:
+    """The response body as a JSON object, or None (the content-type and schema checks judge it)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 def rule_check_name(api: str, rule: Rule) -> str:
     """The check name of one documented rule, e.g. ``kenbun_overage_flag``."""
     return f"{api}_{rule.name}"
@@ -74,11 +83,8 @@ def _rule_check(api: str, rule: Rule) -> CheckFunction:
     def check(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
         if response.status_code != 200 or api_of(case) != api:
             return None
-        try:
-            body = response.json()
-        except ValueError:  # not JSON: content_type/response_schema_conformance report that
-            return None
-        if not isinstance(body, dict):
+        body = json_object(response)
+        if body is None:
             return None
         broken = rule(body)
         if broken:
@@ -189,11 +195,10 @@ class ScenarioExpectations:
         if response.status_code != status:
             lines.append(f"status is {response.status_code}, expected {status}")
         elif status == 200:
-            try:
-                body = response.json()
-            except ValueError:
-                return None  # not JSON: the content-type and schema checks report it
-            lines = unmet(self.expect, body) if isinstance(body, dict) else []
+            body = json_object(response)
+            if body is None:
+                return None
+            lines = unmet(self.expect, body)
         if lines:
             raise ContractBroken(
                 check=SCENARIO_EXPECTATIONS,

@@ -8,7 +8,6 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any
 
 from connexion import NoContent
@@ -22,6 +21,7 @@ from usagemock.domain.records import OrgRecord, from_json, to_json
 from usagemock.engine import UnknownScenario
 from usagemock.errors import FixtureError
 from usagemock.specs import load_bundled
+from usagemock.web.errors import kenbun_error, send_error
 from usagemock.web.handlers import JSON, MockContext, body_now
 from usagemock.web.paths import restore
 
@@ -96,13 +96,9 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
     def check_fault(api: str, fault: Fault | None) -> None:
         errors = sorted(s for s in ctx.statuses[api] if s >= 400)
         if fault is not None and fault.status is not None and fault.status not in errors:
-            raise ProblemException(
-                status=400,
-                title="Bad Request",
-                detail=(
-                    f"Status {fault.status} is not documented by the {api} API, so a client could "
-                    f"not expect it; use one of {', '.join(map(str, errors))}."
-                ),
+            raise _bad_request(
+                f"Status {fault.status} is not documented by the {api} API, so a client could "
+                f"not expect it; use one of {', '.join(map(str, errors))}."
             )
 
     async def list_scenarios() -> Any:
@@ -157,13 +153,9 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
 
     async def replace_org(api: str, org_id: str, body: dict[str, Any]) -> Any:
         if (body["api"], body["org_id"]) != (api, org_id):
-            raise ProblemException(
-                status=400,
-                title="Bad Request",
-                detail=(
-                    f"The record is for {body['api']}/{body['org_id']} but the path names "
-                    f"{api}/{org_id}; they must agree."
-                ),
+            raise _bad_request(
+                f"The record is for {body['api']}/{body['org_id']} but the path names "
+                f"{api}/{org_id}; they must agree."
             )
         record = from_json(_with_moments_checked(body))
         check_fault(api, record.fault)
@@ -179,7 +171,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
         except UnknownScenario as exc:
             raise ProblemException(status=404, title="Not Found", detail=str(exc)) from None
         except FixtureError as exc:
-            raise ProblemException(status=400, title="Bad Request", detail=str(exc)) from None
+            raise _bad_request(str(exc)) from None
         return org_view(record, True)
 
     async def ingest(api: str, org_id: str, body: dict[str, Any]) -> Any:
@@ -270,13 +262,13 @@ class AdminGate:
         if refusal is not None:
             status, detail = refusal
             extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
-            await _problem(send, status, detail, extra)
+            await send_error(send, status, detail, kenbun_error, extra)
             return
         allowed = next((m for pattern, m in self.routes if pattern.fullmatch(path)), None)
         if allowed is not None and scope["method"] not in allowed:
             allow = ", ".join(sorted(allowed))
             detail = f"{scope['method']} is not an operation of {path}; it takes {allow}."
-            await _problem(send, 405, detail, [(b"allow", allow.encode())])
+            await send_error(send, 405, detail, kenbun_error, [(b"allow", allow.encode())])
             return
         body = b""
         more = True
@@ -290,7 +282,7 @@ class AdminGate:
             body.decode()
         except UnicodeDecodeError as exc:
             detail = f"The request body is not UTF-8 ({exc.reason} at byte {exc.start}); send JSON."
-            await _problem(send, 400, detail, [])
+            await send_error(send, 400, detail, kenbun_error, [])
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -321,24 +313,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
-
-
-async def _problem(
-    send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]]
-) -> None:
-    """Answer with an RFC 9457 problem, as every admin error does."""
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": HTTPStatus(status).phrase,
-            "status": status,
-            "detail": detail,
-        }
-    ).encode()
-    head = [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(body)).encode()),
-        *headers,
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": head})
-    await send({"type": "http.response.body", "body": body})

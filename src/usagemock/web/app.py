@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -24,7 +23,7 @@ from usagemock.specs import API_NAMES, documented_statuses, load_bundled, named_
 from usagemock.store import SQLiteStore
 from usagemock.web.admin import PREFIX, AdminGate, admin_operations
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
-from usagemock.web.errors import install_error_handlers
+from usagemock.web.errors import install_error_handlers, send_error, timbal_error
 from usagemock.web.handlers import OPERATIONS, MockContext
 from usagemock.web.oas31 import add_api
 from usagemock.web.paths import KeepEncodedSlashes
@@ -183,24 +182,9 @@ class PrefixRouter:
         if app is not None:
             await app(scope, receive, send)
             return
-        body = json.dumps(
-            {
-                "code": "NOT_FOUND",
-                "message": f"No API at {scope['path']!r}; usagemock serves "
-                + ", ".join(f"/{name}/ (docs at /{name}/ui/)" for name in self._apps),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 404,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        served = ", ".join(f"/{name}/ (docs at /{name}/ui/)" for name in self._apps)
+        detail = f"No API at {scope['path']!r}; usagemock serves {served}"
+        await send_error(send, 404, detail, timbal_error)
 
     @staticmethod
     async def _lifespan(receive: Receive, send: Send) -> None:

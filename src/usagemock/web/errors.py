@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +18,7 @@ from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Send
 
 logger = logging.getLogger("usagemock")
 
@@ -50,6 +51,20 @@ def kenbun_error(status: int, detail: str) -> tuple[bytes, str]:
         "detail": detail,
     }
     return json.dumps(body).encode(), "application/problem+json"
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    detail: str,
+    render: Renderer,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer from ASGI middleware (outside connexion's error path) in ``render``'s body."""
+    body, mimetype = render(status, detail)
+    head = [(b"content-type", mimetype.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": [*head, *headers]})
+    await send({"type": "http.response.body", "body": body})
 
 
 RENDERERS: Mapping[str, Renderer] = {

@@ -60,3 +60,15 @@ def test_bad_values_name_the_source_and_the_fix(environ: dict, flags: dict, mess
 def test_loopback_detection(host: str, loopback: bool) -> None:
     """Only loopback addresses count as local (the admin API will depend on it)."""
     assert Settings(host=host).loopback is loopback
+
+
+def test_an_empty_variable_counts_as_unset() -> None:
+    """`USAGEMOCK_SEED=` (as compose files write it) leaves the default in place."""
+    env = {"USAGEMOCK_SEED": "", "USAGEMOCK_PORT": " ", "USAGEMOCK_ACCESS_LOG": ""}
+    assert build_settings(env, {}) == Settings()
+
+
+def test_an_empty_admin_token_is_refused_not_ignored() -> None:
+    """An empty admin token is a secret that failed to arrive, so it stops the server."""
+    with pytest.raises(ConfigError, match="USAGEMOCK_ADMIN_TOKEN is empty"):
+        build_settings({"USAGEMOCK_ADMIN_TOKEN": ""}, {})

@@ -158,13 +158,18 @@ _PARSERS = {
 }
 
 
+_SECRETS = frozenset({"admin_token"})
+
+
 def build_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Settings:
     """Layer defaults, ``USAGEMOCK_<NAME>`` variables and CLI flags (None means not given)."""
     values: dict[str, Any] = {}
     for field in fields(Settings):
         parse = _PARSERS[field.name]
         variable = f"USAGEMOCK_{field.name.upper()}"
-        if variable in environ:
+        # An empty variable (``USAGEMOCK_SEED=`` in a compose file) means unset, except for a
+        # secret: an empty admin token is one that failed to arrive, and _text refuses it.
+        if environ.get(variable, "").strip() or (variable in environ and field.name in _SECRETS):
             values[field.name] = parse(environ[variable], f"Environment variable {variable}")
         flag = flags.get(field.name)
         if flag is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import errno
 import json
@@ -74,20 +75,19 @@ _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings 
 def serve(**flags: Any) -> None:
     """Serve the mock APIs and the admin API until interrupted."""
     settings = build_settings(os.environ, flags)
-    # connexion 3.3 imports starlette's TestClient, which warns under starlette >= 1.0 that it
-    # prefers httpx2; the mock never uses that client, so the warning is noise to every user.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    _quiet_connexion_import()
     import uvicorn
 
     from usagemock.web.app import create_app
 
-    _check_port_free(settings)
+    _check_bind(settings)
     app = create_app(settings)  # checks every file and sets the clock, once, before any worker
     click.echo(banner(settings))
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "log_level": "warning",
+        "log_config": _log_config(),
+        "log_level": None,  # a level here would apply to the access log too, and silence it
         "access_log": settings.access_log,
         "lifespan": "on",
     }
@@ -101,12 +101,30 @@ def serve(**flags: Any) -> None:
     uvicorn.run("usagemock.cli.serve:worker_app", factory=True, workers=settings.workers, **common)
 
 
+def _quiet_connexion_import() -> None:
+    # connexion 3.3 imports starlette's TestClient, which warns under starlette >= 1.0 that it
+    # prefers httpx2; the mock never uses that client, so the warning is noise to every user.
+    # Worker processes start afresh, so each one needs this before it imports connexion.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+
 def worker_app() -> Any:
     """The app of one worker process, from the settings its parent handed down."""
+    _quiet_connexion_import()
     from usagemock.web.app import create_app
 
     handed = json.loads(os.environ[_WORKER_SETTINGS])
     return create_app(build_settings({}, handed))
+
+
+def _log_config() -> dict[str, Any]:
+    """The logging config: uvicorn's start-up chatter off (the banner says it), access lines on."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    return config
 
 
 def banner(settings: Settings) -> str:
@@ -133,15 +151,20 @@ def banner(settings: Settings) -> str:
     return "\n".join([*lines, "Try:", *tries, "Stop with Ctrl+C."])
 
 
-def _check_port_free(settings: Settings) -> None:
-    """Fail with a sentence, not uvicorn's log line, when the port is taken."""
+def _check_bind(settings: Settings) -> None:
+    """Fail with a sentence, not uvicorn's log line, when the port is taken or the host bad."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((settings.host, settings.port))
         except OSError as exc:
-            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"fails: {exc}"
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageMockError(
+                    f"Port {settings.port} on {settings.host} is already in use; pass --port "
+                    "with a free port."
+                ) from None
             raise UsageMockError(
-                f"Binding {settings.host}:{settings.port} {reason}; pass --port with a free port."
-            ) from exc
+                f"Cannot bind to host {settings.host!r} ({exc.strerror or exc}); pass --host "
+                "with an address of this machine, e.g. 127.0.0.1 or 0.0.0.0."
+            ) from None

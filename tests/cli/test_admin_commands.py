@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -94,3 +95,24 @@ def test_org_ids_reach_the_server_whole(server: LiveServer, org_id: str) -> None
     assert ingested["record"]["org_id"] == shown["record"]["org_id"] == org_id
     assert [i["amount"] for i in shown["record"]["ingests"]] == [5]
     invoke(server, "org", "reset", "timbal", org_id)
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        (b'{"detail": "fault has no effect;\\n  give --status or --latency-ms"}', "fault has no"),
+        (b'["not", "an object"]', '["not", "an object"]'),
+        (b"", "Bad Request"),
+    ],
+)
+def test_a_refusal_is_one_line_and_exit_2(serve: Any, body: bytes, shown: str) -> None:
+    """Whatever the server's 400 body (multi-line detail, a list, nothing), one line and exit 2."""
+
+    async def refuse(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 400, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    url = serve(refuse)
+    result = CliRunner().invoke(main, ["fault", "set", "timbal", "org_f", "--url", url])
+    assert result.exit_code == 2
+    assert len(result.output.splitlines()) == 1 and shown in result.output, result.output

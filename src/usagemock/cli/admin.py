@@ -65,12 +65,20 @@ def _call(url: str, token: str | None, method: str, path: str, body: Any = None)
             "running there? Pass --url to point elsewhere."
         ) from None
     if response.status_code >= 400:
-        try:
-            reason = response.json().get("detail") or response.text
-        except ValueError:
-            reason = response.text
-        raise UsageMockError(f"{method} {target} answered {response.status_code}: {reason}")
+        raise UsageMockError(
+            f"{method} {target} answered {response.status_code}: {_reason(response)}"
+        )
     return response.json() if response.content else None
+
+
+def _reason(response: httpx.Response) -> str:
+    """The refusal's detail (problem+json) or message (Timbal's body), else its text: one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    said = (body.get("detail") or body.get("message")) if isinstance(body, dict) else None
+    return " ".join(str(said or response.text or response.reason_phrase).split())
 
 
 def _show(data: Any) -> None:

@@ -151,6 +151,25 @@ def test_access_log_prints_one_line_per_request(flag: str, lines: int) -> None:
 
 
 @pytest.mark.e2e
+def test_admin_cors_reaches_every_worker(tmp_path: Path) -> None:
+    """`--admin-cors` (repeated) grants those origins in every worker, and no other origin."""
+    state = str(tmp_path / "state.sqlite3")
+    named = ("--admin-cors", "http://localhost:3000", "--admin-cors", "http://b.test")
+    live = LiveServer(*named, "--workers", "2", "--state", state)
+    preflight = {"Access-Control-Request-Method": "PUT"}
+    try:
+        granted = [
+            httpx.options(
+                f"{live.url}/_usagemock/clock", headers={"Origin": origin, **preflight}
+            ).headers.get("access-control-allow-origin")
+            for origin in ("http://localhost:3000", "http://b.test", "http://c.test") * 3
+        ]
+    finally:
+        live.stop()
+    assert granted == ["http://localhost:3000", "http://b.test", None] * 3
+
+
+@pytest.mark.e2e
 def test_single_api_mode_on_a_real_port() -> None:
     """`serve --api timbal` serves Timbal at the root of a real port."""
     live = LiveServer("--api", "timbal")

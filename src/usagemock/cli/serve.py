@@ -63,6 +63,13 @@ _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings 
     help="Bearer token the admin API (/_usagemock) requires. [env USAGEMOCK_ADMIN_TOKEN]",
 )
 @click.option(
+    "--admin-cors",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let pages of this origin (e.g. http://localhost:3000) call the admin API; repeatable. "
+    "By default only the mock's own pages may. [env USAGEMOCK_ADMIN_CORS, comma-separated]",
+)
+@click.option(
     "--validate-responses/--no-validate-responses",
     default=None,
     help="Check every response against the spec. [env USAGEMOCK_VALIDATE_RESPONSES]",
@@ -73,7 +80,12 @@ _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings 
     help="Log each request. [env USAGEMOCK_ACCESS_LOG; default on]",
 )
 def serve(**flags: Any) -> None:
-    """Serve the mock APIs and the admin API until interrupted."""
+    """Serve the mock APIs and the admin API until interrupted.
+
+    The public APIs answer CORS from any origin; the admin API only its own pages and the
+    origins named with --admin-cors, so no other web page can drive the mock.
+    """
+    flags["admin_cors"] = ",".join(flags["admin_cors"]) or None  # a repeated flag, as the variable
     settings = build_settings(os.environ, flags)
     _quiet_connexion_import()
     import uvicorn
@@ -96,7 +108,7 @@ def serve(**flags: Any) -> None:
         return
     worker = dataclasses.replace(settings, now=None)  # a restarted worker must not reset it
     os.environ[_WORKER_SETTINGS] = json.dumps(
-        {k: None if v is None else str(v) for k, v in dataclasses.asdict(worker).items()}
+        {k: _as_flag(v) for k, v in dataclasses.asdict(worker).items()}
     )
     uvicorn.run("usagemock.cli.serve:worker_app", factory=True, workers=settings.workers, **common)
 
@@ -106,6 +118,13 @@ def _quiet_connexion_import() -> None:
     # prefers httpx2; the mock never uses that client, so the warning is noise to every user.
     # Worker processes start afresh, so each one needs this before it imports connexion.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+
+def _as_flag(value: Any) -> str | None:
+    """A setting written back as the flag text ``build_settings`` reads (None: not given)."""
+    if isinstance(value, tuple):
+        return ",".join(value) or None
+    return None if value is None else str(value)
 
 
 def worker_app() -> Any:

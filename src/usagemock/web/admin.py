@@ -237,6 +237,11 @@ def _routes(document: Mapping[str, Any]) -> list[tuple[re.Pattern[str], frozense
     return routes
 
 
+def is_docs(path: str) -> bool:
+    """Whether ``path`` is the admin API's docs (Swagger UI, openapi.json), open to everyone."""
+    return path.startswith(f"{PREFIX}/ui") or path == f"{PREFIX}/openapi.json"
+
+
 class AdminGate:
     """Who may use the admin API, and what reaches it.
 
@@ -255,8 +260,7 @@ class AdminGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse (401/403/405/400, problem+json) or pass the request on."""
         path = scope.get("path", "")
-        docs = path.startswith(f"{PREFIX}/ui") or path == f"{PREFIX}/openapi.json"
-        if scope["type"] != "http" or docs:
+        if scope["type"] != "http" or is_docs(path):
             await self.app(scope, receive, send)
             return
         sent = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"authorization"]

@@ -8,6 +8,7 @@ from tests.conftest import ACCESS_FIXTURES, MakeClient, bearer
 
 TIMBAL = "/timbal/orgs/org_acme/billing/overage"
 KENBUN = "/kenbun/usage"
+REALMS = [(TIMBAL, "timbal"), (KENBUN, "kenbun")]
 UNAUTHENTICATED = [
     pytest.param({}, id="no-header"),
     pytest.param({"Authorization": ""}, id="empty-header"),
@@ -135,7 +136,7 @@ async def test_an_authorization_that_is_not_one_credential_gets_401(
 
 
 @pytest.mark.parametrize("headers", UNAUTHENTICATED)
-@pytest.mark.parametrize(("path", "realm"), [(TIMBAL, "timbal"), (KENBUN, "kenbun")])
+@pytest.mark.parametrize(("path", "realm"), REALMS)
 async def test_every_401_carries_a_bearer_challenge(
     make_client: MakeClient, headers: dict, path: str, realm: str
 ) -> None:
@@ -146,23 +147,19 @@ async def test_every_401_carries_a_bearer_challenge(
     assert response.headers["www-authenticate"] == f'Bearer realm="{realm}"'
 
 
-@pytest.mark.parametrize(("path", "realm"), [(TIMBAL, "timbal"), (KENBUN, "kenbun")])
-async def test_a_rejected_token_is_named_invalid_token(
-    make_client: MakeClient, path: str, realm: str
+@pytest.mark.parametrize(
+    ("settings", "headers"),
+    [
+        pytest.param({"fixtures": ACCESS_FIXTURES}, bearer("not-in-file"), id="unknown-token"),
+        pytest.param({}, {**bearer("demo"), "Prefer": "code=401"}, id="injected-401"),
+    ],
+)
+@pytest.mark.parametrize(("path", "realm"), REALMS)
+async def test_a_refused_token_is_named_invalid_token(
+    make_client: MakeClient, settings: dict, headers: dict, path: str, realm: str
 ) -> None:
-    """A bearer token the fixtures file does not name gets RFC 6750's error="invalid_token"."""
-    async with make_client(fixtures=ACCESS_FIXTURES) as client:
-        response = await client.get(path, headers=bearer("not-in-file"))
-    assert response.status_code == 401
-    assert response.headers["www-authenticate"] == f'Bearer realm="{realm}", error="invalid_token"'
-
-
-@pytest.mark.parametrize(("path", "realm"), [(TIMBAL, "timbal"), (KENBUN, "kenbun")])
-async def test_an_injected_401_carries_the_challenge_too(
-    make_client: MakeClient, path: str, realm: str
-) -> None:
-    """A 401 asked for with `Prefer: code=401` looks like a real one, challenge included."""
-    async with make_client() as client:
-        response = await client.get(path, headers={**bearer("demo"), "Prefer": "code=401"})
+    """A token refused, or a 401 asked for by `Prefer: code=401`, gets error="invalid_token"."""
+    async with make_client(**settings) as client:
+        response = await client.get(path, headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == f'Bearer realm="{realm}", error="invalid_token"'

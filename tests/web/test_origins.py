@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.conftest import MakeClient, bearer
@@ -16,9 +17,9 @@ PREFLIGHT = {
 }
 
 
-def allow_headers(headers: object) -> list[str]:
+def allow_headers(headers: httpx.Headers) -> list[str]:
     """The CORS grants in a response's headers."""
-    return [name for name in headers if name.lower().startswith("access-control-allow")]  # type: ignore[attr-defined]
+    return [name for name in headers if name.lower().startswith("access-control-allow")]
 
 
 @pytest.mark.parametrize("origin", [EVIL, "http://localhost:3000", "null"])

@@ -45,6 +45,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         state = () if "--state" in args else ("--state", ":memory:")  # throw-away unless asked
+        quiet = () if "--access-log" in args else ("--no-access-log",)
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -53,7 +54,7 @@ class LiveServer:
                 "serve",
                 "--port",
                 str(self.port),
-                "--no-access-log",
+                *quiet,
                 *state,
                 *args,
             ],
@@ -134,6 +135,41 @@ def test_same_token_gives_the_same_body_after_a_restart() -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize(("flag", "lines"), [("--access-log", 1), ("--no-access-log", 0)])
+def test_access_log_prints_one_line_per_request(flag: str, lines: int) -> None:
+    """`--access-log` (the default) prints one line per request; `--no-access-log` prints none."""
+    live = LiveServer(flag)
+    try:
+        status = httpx.get(f"{live.url}/kenbun/usage", headers={"Authorization": "Bearer d"})
+    finally:
+        out = live.stop()
+    assert status.status_code == 200
+    logged = [line for line in out.splitlines() if "/kenbun/usage" in line and "curl" not in line]
+    assert len(logged) == lines, out
+    if lines:
+        assert '"GET /kenbun/usage HTTP/1.1" 200' in logged[0]
+
+
+@pytest.mark.e2e
+def test_admin_cors_reaches_every_worker(tmp_path: Path) -> None:
+    """`--admin-cors` (repeated) grants those origins in every worker, and no other origin."""
+    state = str(tmp_path / "state.sqlite3")
+    named = ("--admin-cors", "http://localhost:3000", "--admin-cors", "http://b.test")
+    live = LiveServer(*named, "--workers", "2", "--state", state)
+    preflight = {"Access-Control-Request-Method": "PUT"}
+    try:
+        granted = [
+            httpx.options(
+                f"{live.url}/_usagemock/clock", headers={"Origin": origin, **preflight}
+            ).headers.get("access-control-allow-origin")
+            for origin in ("http://localhost:3000", "http://b.test", "http://c.test") * 3
+        ]
+    finally:
+        live.stop()
+    assert granted == ["http://localhost:3000", "http://b.test", None] * 3
+
+
+@pytest.mark.e2e
 def test_single_api_mode_on_a_real_port() -> None:
     """`serve --api timbal` serves Timbal at the root of a real port."""
     live = LiveServer("--api", "timbal")
@@ -164,6 +200,8 @@ def test_a_taken_port_is_one_line_not_a_traceback(server: LiveServer) -> None:
         (("serve", "--now", "tomorrow"), {}, "not an ISO 8601 timestamp"),
         (("serve", "--fixtures", "nope.yaml"), {}, "no such file"),
         (("lint", "missing.yaml"), {}, "cannot read the file"),
+        (("serve", "--host", "999.1.1.1"), {}, "Cannot bind to host '999.1.1.1'"),
+        (("serve", "--host", "192.0.2.1"), {}, "Cannot bind to host '192.0.2.1'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args: tuple[str, ...], env: dict, message: str) -> None:

@@ -60,3 +60,30 @@ def test_bad_values_name_the_source_and_the_fix(environ: dict, flags: dict, mess
 def test_loopback_detection(host: str, loopback: bool) -> None:
     """Only loopback addresses count as local (the admin API will depend on it)."""
     assert Settings(host=host).loopback is loopback
+
+
+def test_an_empty_variable_counts_as_unset() -> None:
+    """`USAGEMOCK_SEED=` (as compose files write it) leaves the default in place."""
+    env = {"USAGEMOCK_SEED": "", "USAGEMOCK_PORT": " ", "USAGEMOCK_ACCESS_LOG": ""}
+    assert build_settings(env, {}) == Settings()
+
+
+def test_an_empty_admin_token_is_refused_not_ignored() -> None:
+    """An empty admin token is a secret that failed to arrive, so it stops the server."""
+    with pytest.raises(ConfigError, match="USAGEMOCK_ADMIN_TOKEN is empty"):
+        build_settings({"USAGEMOCK_ADMIN_TOKEN": ""}, {})
+
+
+def test_admin_cors_origins_from_the_variable_and_the_flag() -> None:
+    """`USAGEMOCK_ADMIN_CORS` is comma-separated; origins are kept as browsers write them."""
+    env = {"USAGEMOCK_ADMIN_CORS": "http://localhost:3000, HTTPS://App.Example:443/"}
+    assert build_settings(env, {}).admin_cors == ("http://localhost:3000", "https://app.example")
+    assert build_settings(env, {"admin_cors": "http://a.test"}).admin_cors == ("http://a.test",)
+    assert build_settings({}, {}).admin_cors == ()
+
+
+@pytest.mark.parametrize("value", ["*", "localhost:3000", "http://a.test/app", "null", "ftp://a"])
+def test_admin_cors_takes_only_origins(value: str) -> None:
+    """A wildcard, a bare host, a path or another scheme is refused with the form to use."""
+    with pytest.raises(ConfigError, match="not an origin; name each page's origin"):
+        build_settings({}, {"admin_cors": value})

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from usagemock.errors import ConfigError
 from usagemock.specs import API_NAMES
@@ -43,6 +44,9 @@ class Settings:
     admin_token: str | None = None
     """Bearer token the admin API requires. Without one the admin API is open on loopback
     and locked (403) when the server binds beyond it."""
+    admin_cors: tuple[str, ...] = ()
+    """Origins (``http://localhost:3000``) whose pages may call the admin API; by default only
+    its own origin's pages may, so no other web page can drive the mock."""
 
     @property
     def apis(self) -> tuple[str, ...]:
@@ -141,6 +145,39 @@ def _host(text: str, source: str) -> str:
     return text.strip()
 
 
+def origin(text: str) -> str | None:
+    """``text`` as a browser writes it in an ``Origin`` header (RFC 6454), or None if no origin.
+
+    Lower-case scheme and host, the port only when it is not the scheme's default, nothing else.
+    """
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or parts.path not in ("", "/"):
+        return None
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown = "" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    return f"{parts.scheme}://{host}{shown}"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origins(text: str, source: str) -> tuple[str, ...]:
+    named = [part.strip() for part in text.split(",") if part.strip()]
+    for part in named:
+        if origin(part) is None:
+            raise ConfigError(
+                f"{source} has {part!r}, which is not an origin; name each page's origin as "
+                "scheme://host[:port], e.g. http://localhost:3000 (no '*', no path)."
+            )
+    return tuple(dict.fromkeys(o for o in map(origin, named) if o is not None))
+
+
 _PARSERS = {
     "host": _host,
     "port": _port,
@@ -155,7 +192,11 @@ _PARSERS = {
     "scenario": _text,
     "scenarios": _folder,
     "admin_token": _text,
+    "admin_cors": _origins,
 }
+
+
+_SECRETS = frozenset({"admin_token"})
 
 
 def build_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Settings:
@@ -164,7 +205,9 @@ def build_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Sett
     for field in fields(Settings):
         parse = _PARSERS[field.name]
         variable = f"USAGEMOCK_{field.name.upper()}"
-        if variable in environ:
+        # An empty variable (``USAGEMOCK_SEED=`` in a compose file) means unset, except for a
+        # secret: an empty admin token is one that failed to arrive, and _text refuses it.
+        if environ.get(variable, "").strip() or (variable in environ and field.name in _SECRETS):
             values[field.name] = parse(environ[variable], f"Environment variable {variable}")
         flag = flags.get(field.name)
         if flag is not None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from tests.test_cli import LiveServer, run_cli
+from usagemock.cli import main
 
 pytestmark = pytest.mark.e2e
 
@@ -65,3 +68,51 @@ def test_unreachable_server_is_one_line_and_exit_2() -> None:
     assert result.returncode == 2
     assert "Cannot reach the mock at http://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_clock_advance_takes_a_negative_duration(server: LiveServer) -> None:
+    """`clock advance -P1D`, as README and --help write it, goes back a day (no `--` needed)."""
+    cli(server, "clock", "set", "2026-03-20T10:00:00Z", "--freeze")
+    assert cli(server, "clock", "advance", "-P1D").startswith("2026-03-19T10:00:00Z")
+    assert invoke(server, "clock", "advance", "-PT12H").startswith("2026-03-18T22:00:00Z (frozen)")
+
+
+ODD_IDS = ["a?b", "acme?x=1", "a#b", "100%", "50%25", "a b", "zürich-Ω", "a/b", "..", "."]
+
+
+def invoke(server: LiveServer, *args: str) -> str:
+    """Run an admin command in this process (click's runner) against ``server``; its stdout."""
+    result = CliRunner().invoke(main, [*args, "--url", server.url])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("org_id", ODD_IDS)
+def test_org_ids_reach_the_server_whole(server: LiveServer, org_id: str) -> None:
+    """`org ingest` and `org show` send an org id with ?, #, %, spaces or a slash as one segment."""
+    ingested = json.loads(invoke(server, "org", "ingest", "timbal", org_id, "5"))
+    shown = json.loads(invoke(server, "org", "show", "timbal", org_id))
+    assert ingested["record"]["org_id"] == shown["record"]["org_id"] == org_id
+    assert [i["amount"] for i in shown["record"]["ingests"]] == [5]
+    invoke(server, "org", "reset", "timbal", org_id)
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        (b'{"detail": "fault has no effect;\\n  give --status or --latency-ms"}', "fault has no"),
+        (b'["not", "an object"]', '["not", "an object"]'),
+        (b"", "Bad Request"),
+    ],
+)
+def test_a_refusal_is_one_line_and_exit_2(serve: Any, body: bytes, shown: str) -> None:
+    """Whatever the server's 400 body (multi-line detail, a list, nothing), one line and exit 2."""
+
+    async def refuse(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 400, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    url = serve(refuse)
+    result = CliRunner().invoke(main, ["fault", "set", "timbal", "org_f", "--url", url])
+    assert result.exit_code == 2
+    assert len(result.output.splitlines()) == 1 and shown in result.output, result.output

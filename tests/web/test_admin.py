@@ -138,3 +138,42 @@ async def test_default_scenario_applies_to_every_new_org(make_client: MakeClient
             for i in range(5)
         }
     assert statuses == {"past_due"}
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+async def test_admin_token_scheme_is_case_insensitive(make_client: MakeClient, scheme: str) -> None:
+    """The admin API reads the bearer scheme in any case, as the public APIs do (RFC 9110)."""
+    async with make_client(admin_token="s3cret") as client:
+        response = await client.get(f"{ADMIN}/clock", headers={"Authorization": f"{scheme} s3cret"})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("settings", [{"admin_token": "s3cret"}, {}])
+@pytest.mark.parametrize(
+    "values",
+    [["Bearer s3cret", "Bearer wrong"], ["Bearer wrong", "Bearer s3cret"], ["Bearer s3cret"] * 2],
+)
+async def test_admin_refuses_several_authorization_headers(
+    make_client: MakeClient, settings: dict, values: list[str]
+) -> None:
+    """Two Authorization headers are refused (401, invalid_request) with or without a token set."""
+    async with make_client(**settings) as client:
+        response = await client.put(
+            f"{ADMIN}/clock",
+            json={"frozen": True},
+            headers=[("Authorization", v) for v in values],
+        )
+        clock = (await client.get(f"{ADMIN}/clock", headers=bearer("s3cret"))).json()
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == 'Bearer realm="admin", error="invalid_request"'
+    assert clock["frozen"] is False
+
+
+async def test_admin_401_names_the_realm_and_a_rejected_token(make_client: MakeClient) -> None:
+    """The admin API's 401 challenge is RFC 6750's: realm, and invalid_token for a wrong one."""
+    async with make_client(admin_token="s3cret") as client:
+        missing = await client.get(f"{ADMIN}/clock")
+        wrong = await client.get(f"{ADMIN}/clock", headers=bearer("nope"))
+    assert missing.headers["www-authenticate"] == 'Bearer realm="admin"'
+    assert wrong.headers["www-authenticate"] == 'Bearer realm="admin", error="invalid_token"'

@@ -8,6 +8,7 @@ from tests.conftest import ACCESS_FIXTURES, MakeClient, bearer
 
 TIMBAL = "/timbal/orgs/org_acme/billing/overage"
 KENBUN = "/kenbun/usage"
+REALMS = [(TIMBAL, "timbal"), (KENBUN, "kenbun")]
 UNAUTHENTICATED = [
     pytest.param({}, id="no-header"),
     pytest.param({"Authorization": ""}, id="empty-header"),
@@ -104,3 +105,61 @@ async def test_open_mode_gives_each_token_its_own_org(make_client: MakeClient) -
             (await client.get(KENBUN, headers=bearer(f"t{i}"))).json()["org_id"] for i in range(20)
         }
     assert len(ids) == 20
+
+
+NOT_ONE_CREDENTIAL = [
+    pytest.param(["Bearer acme-member", "Bearer bogus"], id="valid-then-bogus"),
+    pytest.param(["Bearer bogus", "Bearer acme-member"], id="bogus-then-valid"),
+    pytest.param(["Bearer acme-member", "Bearer acme-member"], id="same-twice"),
+    pytest.param(["Bearer acme-member, Bearer bogus"], id="merged-by-a-proxy"),
+    pytest.param(["Bearer acme-member bogus"], id="two-tokens"),
+]
+
+
+@pytest.mark.parametrize("values", NOT_ONE_CREDENTIAL)
+@pytest.mark.parametrize("path", [TIMBAL, KENBUN])
+async def test_an_authorization_that_is_not_one_credential_gets_401(
+    make_client: MakeClient, path: str, values: list[str]
+) -> None:
+    """Several Authorization headers (or a list in one) are refused, never first-one-wins.
+
+    RFC 6750 calls this invalid_request; both APIs answer 401 because every operation documents
+    it with the fix "check authentication credentials", while Timbal documents no 400 and
+    Kenbun's 400 means "organization context could not be resolved", a different fix.
+    """
+    async with make_client(fixtures=ACCESS_FIXTURES) as client:
+        response = await client.get(path, headers=[("Authorization", v) for v in values])
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"].endswith('error="invalid_request"')
+    detail = response.json().get("detail") or response.json()["message"]
+    assert "one" in detail and "acme-member" not in detail
+
+
+@pytest.mark.parametrize("headers", UNAUTHENTICATED)
+@pytest.mark.parametrize(("path", "realm"), REALMS)
+async def test_every_401_carries_a_bearer_challenge(
+    make_client: MakeClient, headers: dict, path: str, realm: str
+) -> None:
+    """Every 401 says how to authenticate (RFC 9110): `Bearer realm=...`, no error code unasked."""
+    async with make_client() as client:
+        response = await client.get(path, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == f'Bearer realm="{realm}"'
+
+
+@pytest.mark.parametrize(
+    ("settings", "headers"),
+    [
+        pytest.param({"fixtures": ACCESS_FIXTURES}, bearer("not-in-file"), id="unknown-token"),
+        pytest.param({}, {**bearer("demo"), "Prefer": "code=401"}, id="injected-401"),
+    ],
+)
+@pytest.mark.parametrize(("path", "realm"), REALMS)
+async def test_a_refused_token_is_named_invalid_token(
+    make_client: MakeClient, settings: dict, headers: dict, path: str, realm: str
+) -> None:
+    """A token refused, or a 401 asked for by `Prefer: code=401`, gets error="invalid_token"."""
+    async with make_client(**settings) as client:
+        response = await client.get(path, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == f'Bearer realm="{realm}", error="invalid_token"'

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import click
 import httpx
@@ -42,6 +43,16 @@ def _org_arguments(command: F) -> F:
     return click.argument("api", type=click.Choice(["kenbun", "timbal"]))(command)
 
 
+def org_path(api: str, org_id: str, *rest: str) -> str:
+    """The admin path of one org, each segment percent-encoded so any org id stays one segment.
+
+    ``?``, ``#``, ``%`` and ``/`` would otherwise end or split the segment, and the client's URL
+    normalisation would fold away a segment that is ``.`` or ``..``, so those dots are encoded.
+    """
+    segments = [quote(part, safe="") for part in (api, org_id, *rest)]
+    return "/orgs/" + "/".join(s.replace(".", "%2E") if s in (".", "..") else s for s in segments)
+
+
 def _call(url: str, token: str | None, method: str, path: str, body: Any = None) -> Any:
     """One admin API call; its JSON answer, or a UsageMockError with the server's reason."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -54,12 +65,20 @@ def _call(url: str, token: str | None, method: str, path: str, body: Any = None)
             "running there? Pass --url to point elsewhere."
         ) from None
     if response.status_code >= 400:
-        try:
-            reason = response.json().get("detail") or response.text
-        except ValueError:
-            reason = response.text
-        raise UsageMockError(f"{method} {target} answered {response.status_code}: {reason}")
+        raise UsageMockError(
+            f"{method} {target} answered {response.status_code}: {_reason(response)}"
+        )
     return response.json() if response.content else None
+
+
+def _reason(response: httpx.Response) -> str:
+    """The refusal's detail (problem+json) or message (Timbal's body), else its text: one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    said = (body.get("detail") or body.get("message")) if isinstance(body, dict) else None
+    return " ".join(str(said or response.text or response.reason_phrase).split())
 
 
 def _show(data: Any) -> None:
@@ -90,7 +109,7 @@ def scenario_list(url: str, admin_token: str | None) -> None:
 @_server_options
 def scenario_apply(api: str, org_id: str, name: str, url: str, admin_token: str | None) -> None:
     """Put ORG_ID of API into scenario NAME from now on."""
-    _show(_call(url, admin_token, "PUT", f"/orgs/{api}/{org_id}/scenario", {"name": name}))
+    _show(_call(url, admin_token, "PUT", org_path(api, org_id, "scenario"), {"name": name}))
 
 
 @main.group()
@@ -115,7 +134,9 @@ def clock_set(moment: str, freeze: bool | None, url: str, admin_token: str | Non
     _show_clock(_call(url, admin_token, "PUT", "/clock", body))
 
 
-@clock.command("advance")
+# A negative duration (``-P1D``) looks like an option to click: taking unknown options as
+# arguments lets it through without ``--``, and the server refuses a DURATION that is no duration.
+@clock.command("advance", context_settings={"ignore_unknown_options": True})
 @click.argument("duration")
 @_server_options
 def clock_advance(duration: str, url: str, admin_token: str | None) -> None:
@@ -147,7 +168,7 @@ def org() -> None:
 @_server_options
 def org_show(api: str, org_id: str, url: str, admin_token: str | None) -> None:
     """Print ORG_ID's state and what its API answers now."""
-    _show(_call(url, admin_token, "GET", f"/orgs/{api}/{org_id}"))
+    _show(_call(url, admin_token, "GET", org_path(api, org_id)))
 
 
 @org.command("ingest")
@@ -160,7 +181,7 @@ def org_ingest(
 ) -> None:
     """Add AMOUNT of usage (Kenbun events, Timbal credits) to ORG_ID."""
     body: dict[str, Any] = {"amount": amount} | ({"at": at} if at else {})
-    _show(_call(url, admin_token, "POST", f"/orgs/{api}/{org_id}/ingest", body))
+    _show(_call(url, admin_token, "POST", org_path(api, org_id, "ingest"), body))
 
 
 @org.command("reset")
@@ -172,9 +193,10 @@ def org_reset(
     api: str | None, org_id: str | None, everything: bool, url: str, admin_token: str | None
 ) -> None:
     """Forget the changes to ORG_ID of API (or to every org with --all)."""
-    if everything == bool(api and org_id):
+    one = None if api is None or org_id is None else org_path(api, org_id)
+    if everything == (one is not None):
         raise click.UsageError("Give API and ORG_ID, or --all.")
-    _call(url, admin_token, "DELETE", "/orgs" if everything else f"/orgs/{api}/{org_id}")
+    _call(url, admin_token, "DELETE", one or "/orgs")
     click.echo("reset")
 
 
@@ -193,7 +215,7 @@ def fault() -> None:
 def fault_set(api: str, org_id: str, url: str, admin_token: str | None, **fault: Any) -> None:
     """Make ORG_ID's responses slow and/or fail."""
     body = {k: v for k, v in fault.items() if v is not None}
-    _show(_call(url, admin_token, "PUT", f"/orgs/{api}/{org_id}/fault", body))
+    _show(_call(url, admin_token, "PUT", org_path(api, org_id, "fault"), body))
 
 
 @fault.command("clear")
@@ -201,4 +223,4 @@ def fault_set(api: str, org_id: str, url: str, admin_token: str | None, **fault:
 @_server_options
 def fault_clear(api: str, org_id: str, url: str, admin_token: str | None) -> None:
     """Remove ORG_ID's fault."""
-    _show(_call(url, admin_token, "DELETE", f"/orgs/{api}/{org_id}/fault"))
+    _show(_call(url, admin_token, "DELETE", org_path(api, org_id, "fault")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import errno
 import json
@@ -62,6 +63,13 @@ _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings 
     help="Bearer token the admin API (/_usagemock) requires. [env USAGEMOCK_ADMIN_TOKEN]",
 )
 @click.option(
+    "--admin-cors",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let pages of this origin (e.g. http://localhost:3000) call the admin API; repeatable. "
+    "By default only the mock's own pages may. [env USAGEMOCK_ADMIN_CORS, comma-separated]",
+)
+@click.option(
     "--validate-responses/--no-validate-responses",
     default=None,
     help="Check every response against the spec. [env USAGEMOCK_VALIDATE_RESPONSES]",
@@ -72,22 +80,26 @@ _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings 
     help="Log each request. [env USAGEMOCK_ACCESS_LOG; default on]",
 )
 def serve(**flags: Any) -> None:
-    """Serve the mock APIs and the admin API until interrupted."""
+    """Serve the mock APIs and the admin API until interrupted.
+
+    The public APIs answer CORS from any origin; the admin API only its own pages and the
+    origins named with --admin-cors, so no other web page can drive the mock.
+    """
+    flags["admin_cors"] = ",".join(flags["admin_cors"]) or None  # a repeated flag, as the variable
     settings = build_settings(os.environ, flags)
-    # connexion 3.3 imports starlette's TestClient, which warns under starlette >= 1.0 that it
-    # prefers httpx2; the mock never uses that client, so the warning is noise to every user.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    _quiet_connexion_import()
     import uvicorn
 
     from usagemock.web.app import create_app
 
-    _check_port_free(settings)
+    _check_bind(settings)
     app = create_app(settings)  # checks every file and sets the clock, once, before any worker
     click.echo(banner(settings))
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "log_level": "warning",
+        "log_config": _log_config(),
+        "log_level": None,  # a level here would apply to the access log too, and silence it
         "access_log": settings.access_log,
         "lifespan": "on",
     }
@@ -96,17 +108,42 @@ def serve(**flags: Any) -> None:
         return
     worker = dataclasses.replace(settings, now=None)  # a restarted worker must not reset it
     os.environ[_WORKER_SETTINGS] = json.dumps(
-        {k: None if v is None else str(v) for k, v in dataclasses.asdict(worker).items()}
+        {k: _as_flag(v) for k, v in dataclasses.asdict(worker).items()}
     )
     uvicorn.run("usagemock.cli.serve:worker_app", factory=True, workers=settings.workers, **common)
 
 
+def _quiet_connexion_import() -> None:
+    # connexion 3.3 imports starlette's TestClient, which warns under starlette >= 1.0 that it
+    # prefers httpx2; the mock never uses that client, so the warning is noise to every user.
+    # Worker processes start afresh, so each one needs this before it imports connexion.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+
+def _as_flag(value: Any) -> str | None:
+    """A setting written back as the flag text ``build_settings`` reads (None: not given)."""
+    if isinstance(value, tuple):
+        return ",".join(value) or None
+    return None if value is None else str(value)
+
+
 def worker_app() -> Any:
     """The app of one worker process, from the settings its parent handed down."""
+    _quiet_connexion_import()
     from usagemock.web.app import create_app
 
     handed = json.loads(os.environ[_WORKER_SETTINGS])
     return create_app(build_settings({}, handed))
+
+
+def _log_config() -> dict[str, Any]:
+    """The logging config: uvicorn's start-up chatter off (the banner says it), access lines on."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    return config
 
 
 def banner(settings: Settings) -> str:
@@ -133,15 +170,20 @@ def banner(settings: Settings) -> str:
     return "\n".join([*lines, "Try:", *tries, "Stop with Ctrl+C."])
 
 
-def _check_port_free(settings: Settings) -> None:
-    """Fail with a sentence, not uvicorn's log line, when the port is taken."""
+def _check_bind(settings: Settings) -> None:
+    """Fail with a sentence, not uvicorn's log line, when the port is taken or the host bad."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((settings.host, settings.port))
         except OSError as exc:
-            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"fails: {exc}"
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageMockError(
+                    f"Port {settings.port} on {settings.host} is already in use; pass --port "
+                    "with a free port."
+                ) from None
             raise UsageMockError(
-                f"Binding {settings.host}:{settings.port} {reason}; pass --port with a free port."
-            ) from exc
+                f"Cannot bind to host {settings.host!r} ({exc.strerror or exc}); pass --host "
+                "with an address of this machine, e.g. 127.0.0.1 or 0.0.0.0."
+            ) from None

@@ -21,6 +21,7 @@ from usagemock.domain.records import OrgRecord, from_json, to_json
 from usagemock.engine import UnknownScenario
 from usagemock.errors import FixtureError
 from usagemock.specs import load_bundled
+from usagemock.web.auth import NotOneCredential, challenge, credentials
 from usagemock.web.errors import kenbun_error, send_error
 from usagemock.web.handlers import JSON, MockContext, body_now
 from usagemock.web.paths import restore
@@ -236,6 +237,11 @@ def _routes(document: Mapping[str, Any]) -> list[tuple[re.Pattern[str], frozense
     return routes
 
 
+def is_docs(path: str) -> bool:
+    """Whether ``path`` is the admin API's docs (Swagger UI, openapi.json), open to everyone."""
+    return path.startswith(f"{PREFIX}/ui") or path == f"{PREFIX}/openapi.json"
+
+
 class AdminGate:
     """Who may use the admin API, and what reaches it.
 
@@ -254,14 +260,16 @@ class AdminGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse (401/403/405/400, problem+json) or pass the request on."""
         path = scope.get("path", "")
-        docs = path.startswith(f"{PREFIX}/ui") or path == f"{PREFIX}/openapi.json"
-        if scope["type"] != "http" or docs:
+        if scope["type"] != "http" or is_docs(path):
             await self.app(scope, receive, send)
             return
-        refusal = self._refusal(scope)
+        sent = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"authorization"]
+        refusal = self._refusal(sent)
         if refusal is not None:
             status, detail = refusal
-            extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+            extra = (
+                [(b"www-authenticate", challenge("admin", sent).encode())] if status == 401 else []
+            )
             await send_error(send, status, detail, kenbun_error, extra)
             return
         allowed = next((m for pattern, m in self.routes if pattern.fullmatch(path)), None)
@@ -286,7 +294,11 @@ class AdminGate:
             return
         await self.app(scope, _replay(body, receive), send)
 
-    def _refusal(self, scope: Scope) -> tuple[int, str] | None:
+    def _refusal(self, authorization: list[str]) -> tuple[int, str] | None:
+        try:  # the public APIs' rule: one credential, the scheme in any case
+            sent = credentials(authorization)
+        except NotOneCredential as exc:
+            return 401, str(exc.detail)
         if self.token is None:
             if self.loopback:
                 return None
@@ -294,9 +306,8 @@ class AdminGate:
                 "The admin API is locked: the server binds beyond loopback without "
                 "an admin token. Restart it with --admin-token to use it remotely."
             )
-        sent = dict(scope.get("headers", [])).get(b"authorization", b"")
-        expected = f"Bearer {self.token}".encode()
-        if hmac.compare_digest(sent, expected):
+        scheme, token = sent or ("", "")
+        if scheme == "bearer" and hmac.compare_digest(token.encode(), self.token.encode()):
             return None
         return 401, "The admin API needs 'Authorization: Bearer <the --admin-token value>'."
 

@@ -21,11 +21,12 @@ from usagemock.scenarios import Scenario, load_scenarios
 from usagemock.settings import Settings
 from usagemock.specs import API_NAMES, documented_statuses, load_bundled, named_examples
 from usagemock.store import SQLiteStore
-from usagemock.web.admin import PREFIX, AdminGate, admin_operations
+from usagemock.web.admin import PREFIX, AdminGate, admin_operations, is_docs
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
 from usagemock.web.errors import install_error_handlers, send_error, timbal_error
 from usagemock.web.handlers import OPERATIONS, MockContext
 from usagemock.web.oas31 import add_api
+from usagemock.web.origins import AdminOrigins
 from usagemock.web.paths import KeepEncodedSlashes
 
 
@@ -72,7 +73,7 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
         rng=random.Random(settings.seed),
         check_rules=settings.validate_responses,
     )
-    admin = AdminGate(
+    gate = AdminGate(
         _connexion_app(
             "admin",
             admin_operations(ctx),
@@ -83,17 +84,25 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
         settings.admin_token,
         loopback=settings.loopback,
     )
+    admin = AdminOrigins(gate, settings.admin_cors, loopback=settings.loopback, docs=is_docs)
     if settings.api == "all":
-        apis = {api: api_app(api, ctx, settings, f"/{api}") for api in settings.apis}
+        apis = {api: _open_cors(api_app(api, ctx, settings, f"/{api}")) for api in settings.apis}
         app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin})
     else:
-        app = PrefixRouter({PREFIX[1:]: admin}, fallback=api_app(settings.api, ctx, settings, ""))
-    # A frontend dev server on another port calls the mock from the browser: without CORS the
-    # browser blocks it, and "only change the base URL" would not be true.
-    cors = CORSMiddleware(
+        public = _open_cors(api_app(settings.api, ctx, settings, ""))
+        app = PrefixRouter({PREFIX[1:]: admin}, fallback=public)
+    return KeepEncodedSlashes(app)
+
+
+def _open_cors(app: ASGIApp) -> ASGIApp:
+    """CORS for any origin: a public API's own policy (the admin API has a closed one).
+
+    A frontend dev server on another port calls the mock from the browser: without CORS the
+    browser blocks it, and "only change the base URL" would not be true.
+    """
+    return CORSMiddleware(
         app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["*"]
     )
-    return KeepEncodedSlashes(cors)
 
 
 def _check_names(settings: Settings, policy: AccessPolicy, scenarios: Mapping[str, Any]) -> None:

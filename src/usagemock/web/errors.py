@@ -20,6 +20,8 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.types import Send
 
+from usagemock.web.auth import challenge
+
 logger = logging.getLogger("usagemock")
 
 Renderer = Callable[[int, str], tuple[bytes, str]]
@@ -97,11 +99,14 @@ def install_error_handlers(app: AsyncApp, api: str) -> None:
         kept = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
         return ConnexionResponse(status_code=status, body=body, mimetype=mimetype, headers=kept)
 
-    def on_http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    def on_http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         status = getattr(exc, "status_code", 500)
         if status >= 500 and not isinstance(exc, InjectedFault):
             logger.error("%s error: %r", api, exc)
-        return respond(status, _detail(exc, status), getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if status == 401:  # RFC 9110 section 11.6.1: a 401 must say how to authenticate
+            headers["WWW-Authenticate"] = challenge(api, request.headers.getlist("authorization"))
+        return respond(status, _detail(exc, status), headers)
 
     def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         logger.error("%s handler failed", api, exc_info=exc)

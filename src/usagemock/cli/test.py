@@ -67,7 +67,7 @@ def test_command(**flags: Any) -> None:
         )
     seed = flags["seed"] if flags["seed"] is not None else random.randrange(2**31)
     apis = API_NAMES if flags["api"] == "all" else (flags["api"],)
-    handlers: list[Any] = [kit.TerminalReport(click.echo, rerun=_rerun_line(flags))]
+    handlers: list[Any] = [kit.TerminalReport(click.echo, rerun=_rerun_line(flags, token or ""))]
     if flags["junit"]:
         handlers.append(kit.JUnitReport(flags["junit"]))
     passed = True
@@ -156,14 +156,16 @@ def throwaway(settings: Settings) -> Settings:
     return settings
 
 
-def _rerun_line(flags: dict[str, Any]) -> str:
+def _rerun_line(flags: dict[str, Any], token: str) -> str:
     """The command a failure tells the reader to run again (the token stays in the environment)."""
+    from usagemock.kit.replay import shell_word
+
     parts = ["usagemock test", f"--api {flags['api']}"]
     if flags["base_url"]:
-        parts.append(f"--base-url {flags['base_url']}")
-    parts += [f"--org-id {org}" for org in flags["org_ids"]]
+        parts.append(f"--base-url {shell_word(flags['base_url'], token)}")
+    parts += [f"--org-id {shell_word(org, token)}" for org in flags["org_ids"]]
     if flags["scenario"]:
-        parts.append(f"--scenario {flags['scenario']}")
+        parts.append(f"--scenario {shell_word(flags['scenario'], token)}")
     for name in ("max_examples", "samples"):
         if flags[name] is not None:
             parts.append(f"--{name.replace('_', '-')} {flags[name]}")

@@ -59,6 +59,8 @@ def test_command(**flags: Any) -> None:
         ) from None
     token = flags["token"] or os.environ.get(TOKEN_VARIABLE)
     base_url: str | None = flags["base_url"]
+    if base_url is not None:  # given, even as "": an unset $STAGING_URL must not test the mock
+        base_url = kit.Target.live(base_url).base_url
     if base_url and flags["api"] == "all":
         raise ConfigError("--api all tests the in-process mock; with --base-url name one API.")
     if base_url and not token:

@@ -19,13 +19,30 @@ def whole_word(token: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!{_WORD_CHARACTER}){re.escape(token)}(?!{_WORD_CHARACTER})")
 
 
+def replace_words(text: str, token: str, replacement: str) -> str:
+    """``text`` with ``token`` replaced wherever it stands as a word; nothing else changes.
+
+    A token repeated back to back (``T=T=``) is a word too once its neighbour is replaced, so
+    the replacing repeats until nothing is left to replace.
+    """
+    if not token:
+        return text
+    pattern = whole_word(token)
+    for _ in range(len(text) + 1):  # each pass removes an occurrence, so this ends early
+        replaced = pattern.sub(replacement, text)
+        if replaced == text:
+            break
+        text = replaced
+    return text
+
+
 def redact(text: str, token: str) -> str:
     """``text`` with ``token`` masked wherever it stands as a word; nothing else changes.
 
     Events never carry the secret; a token that is only part of a longer word is not the secret
     showing, and masking it would change what the reader sees (and replays).
     """
-    return whole_word(token).sub(MASK, text) if token else text
+    return replace_words(text, token, MASK)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from usagemock.kit.events import whole_word
+from usagemock.kit.events import replace_words
 
 #: The environment variable the token is read from, and replayed through.
 VARIABLE = "USAGEMOCK_TOKEN"
@@ -19,6 +19,8 @@ _CLIENT_HEADERS = frozenset(
     {"user-agent", "accept-encoding", "accept", "connection", "content-length"}
     | {"x-schemathesis-testcaseid"}
 )
+#: Where the token was, while a word is built: a non-word character no header or URL holds.
+_MARK = "\0"
 #: Characters a backslash must protect inside double quotes (POSIX shell).
 _ESCAPED = re.compile(r'([\\"$`])')
 
@@ -30,29 +32,18 @@ def shell_word(text: str, token: str, *, credential_from: int | None = None) -> 
     credentials of an Authorization header), wherever it occurs. Without any, the word is
     ``shlex.quote``'d as usual.
     """
-    if not token:
+    cut = len(text) if credential_from is None else credential_from
+    head, tail = text[:cut], text[cut:]
+    marked = replace_words(head, token, _MARK) + (tail.replace(token, _MARK) if token else tail)
+    if _MARK not in marked:
         return shlex.quote(text)
-    end = len(text) if credential_from is None else credential_from
-    spans = [match.span() for match in whole_word(token).finditer(text, 0, end)]
-    if credential_from is not None:
-        found = re.finditer(re.escape(token), text[credential_from:])
-        spans += [(credential_from + m.start(), credential_from + m.end()) for m in found]
-    if not spans:
-        return shlex.quote(text)
-    return _double_quoted(text, spans)
-
-
-def _double_quoted(text: str, spans: list[tuple[int, int]]) -> str:
-    pieces, at = [], 0
-    for start, end in spans:
-        pieces.append(_literal(text[at:start]))
-        following = text[end : end + 1]
+    pieces = marked.split(_MARK)
+    quoted = [_literal(pieces[0])]
+    for piece in pieces[1:]:
         # ``$USAGEMOCK_TOKENabc`` would name another variable: braces end the name.
-        braced = following.isalnum() or following == "_"
-        pieces.append(f"${{{VARIABLE}}}" if braced else f"${VARIABLE}")
-        at = end
-    pieces.append(_literal(text[at:]))
-    return '"' + "".join(pieces) + '"'
+        braced = piece[:1].isalnum() or piece[:1] == "_"
+        quoted += [f"${{{VARIABLE}}}" if braced else f"${VARIABLE}", _literal(piece)]
+    return '"' + "".join(quoted) + '"'
 
 
 def _literal(text: str) -> str:

@@ -30,7 +30,7 @@ from schemathesis.engine import events as engine_events
 from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.errors import FailureGroup
 
-from usagemock.kit import checks
+from usagemock.kit import authmode, checks
 from usagemock.kit.events import (
     Event,
     Finding,
@@ -86,6 +86,10 @@ def run(plan: Plan) -> Iterator[Event]:
         org_ids=tuple(redact(org, plan.token) for org in plan.org_ids),
     )
     schema = build_schema(plan)
+    auth_skipped = authmode.not_applicable(plan, schema)
+    if auth_skipped is not None:  # a usagemock in open mode: say so first, then run without them
+        yield auth_skipped
+        schema = build_schema(plan, disabled=authmode.AUTH_CHECKS)
     stages = [*_generated(plan, schema), *_sampled(plan, schema)]
     yield from stages
     yield RunFinished(
@@ -110,8 +114,11 @@ def _waived_by_scenario(expect: Mapping[str, Any] | None) -> dict[str, Any]:
     return waived
 
 
-def build_schema(plan: Plan) -> BaseSchema:
-    """The bundled spec of ``plan.api`` as a schemathesis schema aimed at ``plan.target``."""
+def build_schema(plan: Plan, *, disabled: Sequence[str] = ()) -> BaseSchema:
+    """The bundled spec of ``plan.api`` as a schemathesis schema aimed at ``plan.target``.
+
+    ``disabled`` names checks that do not apply to this target.
+    """
     config = schemathesis.Config.from_dict(
         {
             "seed": plan.seed,
@@ -126,6 +133,7 @@ def build_schema(plan: Plan) -> BaseSchema:
                     plan.scenario, plan.expect, plan.token, plan.org_ids
                 ),
                 **_waived_by_scenario(plan.expect),
+                **{name: {"enabled": False} for name in disabled},
             },
             "generation": {
                 "mode": "all",

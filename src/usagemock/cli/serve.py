@@ -7,7 +7,6 @@ import errno
 import json
 import os
 import socket
-import warnings
 from typing import Any
 
 import click
@@ -74,9 +73,6 @@ _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings 
 def serve(**flags: Any) -> None:
     """Serve the mock APIs and the admin API until interrupted."""
     settings = build_settings(os.environ, flags)
-    # connexion 3.3 imports starlette's TestClient, which warns under starlette >= 1.0 that it
-    # prefers httpx2; the mock never uses that client, so the warning is noise to every user.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     import uvicorn
 
     from usagemock.web.app import create_app

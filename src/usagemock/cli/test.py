@@ -12,7 +12,6 @@ import os
 import random
 import sys
 import tempfile
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from usagemock.cli import main
-from usagemock.errors import ConfigError, UsageMockError
+from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
 from usagemock.specs import API_NAMES
 
@@ -53,10 +52,7 @@ def test_command(**flags: Any) -> None:
     try:
         from usagemock import kit
     except ImportError as exc:  # schemathesis is an extra: `usagemock serve` does not need it
-        raise UsageMockError(
-            f"usagemock test needs the kit extra ({exc.name} is missing); "
-            "install it with: pip install 'usagemock[kit]'"
-        ) from None
+        raise KitMissing(exc.name) from None
     token = flags["token"] or os.environ.get(TOKEN_VARIABLE)
     base_url: str | None = flags["base_url"]
     if base_url is not None:  # given, even as "": an unset $STAGING_URL must not test the mock
@@ -137,8 +133,6 @@ def _target(
     if base_url:
         yield Target.live(base_url), token or "", org_ids
         return
-    # connexion 3.3 imports starlette's TestClient, which warns that it prefers httpx2 (see serve)
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from usagemock.web.app import create_app
 
     token = token or IN_PROCESS_TOKEN

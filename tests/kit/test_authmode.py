@@ -16,7 +16,7 @@ from starlette.responses import Response
 from tests.conftest import ACCESS_FIXTURES, REPO
 from tests.kit.broken_servers import Call, kenbun_app
 from tests.kit.conftest import finished, run_kit
-from usagemock.kit import JUnitReport, StageFinished
+from usagemock.kit import JUnitReport, StageFinished, TargetError
 from usagemock.pytest_plugin import MockServer
 from usagemock.settings import Settings
 from usagemock.specs import AUTH_MODE_HEADER
@@ -97,3 +97,11 @@ def test_junit_counts_the_auth_checks_as_skipped(tmp_path: Path) -> None:
     assert auth is not None and "usagemock in open mode" in auth.get("message", "")
     counted = sum(1 for element in skipped.values() if element is not None)
     assert int(suite.get("skipped", "0")) == counted >= 1
+
+
+def test_a_usagemock_that_does_not_serve_the_api_there_is_a_usage_error() -> None:
+    """Pointed at the root of a mock serving every API, the kit names the right base URL."""
+    with pytest.raises(TargetError) as raised:
+        run_kit("kenbun", mock(api="all"))
+    assert "answers 404 to GET /usage" in str(raised.value)
+    assert "http://127.0.0.1:8000/kenbun; use that as the base URL" in str(raised.value)

@@ -116,6 +116,12 @@ def test_server(usagemock_server):
 """
 
 
+def run_short_contract(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest in ``tmp_path`` with a short Kenbun contract test against ``url`` added."""
+    contract = ["--usagemock-url", url, "--usagemock-api", "kenbun", "--usagemock-max-examples"]
+    return run_pytest(tmp_path, *args, "-p", "no:asyncio", *contract, "10")
+
+
 @pytest.mark.e2e
 def test_plugin_keeps_a_host_suite_that_turns_warnings_into_errors_green(
     serve: Callable[[Any], str],  # noqa: F811  (the fixture imported above)
@@ -124,11 +130,7 @@ def test_plugin_keeps_a_host_suite_that_turns_warnings_into_errors_green(
     """A suite run with ``-W error`` and ``filterwarnings = error`` passes with every fixture."""
     (tmp_path / "test_host.py").write_text(HOST_SUITE)
     (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
-    url = serve(kenbun_app())
-    result = run_pytest(
-        tmp_path, "-W", "error", "-p", "no:asyncio",
-        "--usagemock-url", url, "--usagemock-api", "kenbun", "--usagemock-max-examples", "10",
-    )  # fmt: skip
+    result = run_short_contract(tmp_path, serve(kenbun_app()), "-W", "error")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
 
@@ -141,11 +143,7 @@ def test_contract_run_selected_by_marker_is_counted_as_collected_and_selected(
     """``-m usagemock_contract`` among other tests reports 1 selected, then 1 passed."""
     tests = "".join(f"def test_other_{n}():\n    pass\n\n\n" for n in range(4))
     (tmp_path / "test_others.py").write_text(tests)
-    url = serve(kenbun_app())
-    result = run_pytest(
-        tmp_path, "-m", "usagemock_contract", "-p", "no:asyncio",
-        "--usagemock-url", url, "--usagemock-api", "kenbun", "--usagemock-max-examples", "10",
-    )  # fmt: skip
+    result = run_short_contract(tmp_path, serve(kenbun_app()), "-m", "usagemock_contract")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "collected 5 items / 4 deselected / 1 selected" in result.stdout
     assert "1 passed, 4 deselected" in result.stdout

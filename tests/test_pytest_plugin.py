@@ -91,3 +91,66 @@ def test_marker_scenario_puts_the_served_org_in_that_scenario(
     body = response.json()
     assert response.status_code == 200
     assert body["overage"] is True and body["monthly_events"] > body["free_tier_limit"]
+
+
+HOST_SUITE = """
+import asyncio
+
+import httpx
+import pytest
+
+
+def test_in_process(usagemock_app):
+    async def get():
+        transport = httpx.ASGITransport(app=usagemock_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+            return await client.get("/kenbun/usage", headers={"Authorization": "Bearer t"})
+
+    assert asyncio.run(get()).status_code == 200
+
+
+@pytest.mark.usagemock(api="kenbun")
+def test_server(usagemock_server):
+    auth = {"Authorization": "Bearer t"}
+    assert httpx.get(usagemock_server.url + "/usage", headers=auth).status_code == 200
+"""
+
+
+def run_short_contract(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest in ``tmp_path`` with a short Kenbun contract test against ``url`` added."""
+    contract = ["--usagemock-url", url, "--usagemock-api", "kenbun", "--usagemock-max-examples"]
+    return run_pytest(tmp_path, *args, "-p", "no:asyncio", *contract, "10")
+
+
+@pytest.mark.e2e
+def test_plugin_keeps_a_host_suite_that_turns_warnings_into_errors_green(
+    serve: Callable[[Any], str],  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """A suite run with ``-W error`` and ``filterwarnings = error`` passes with every fixture."""
+    (tmp_path / "test_host.py").write_text(HOST_SUITE)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
+    result = run_short_contract(tmp_path, serve(kenbun_app()), "-W", "error")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+
+
+@pytest.mark.e2e
+def test_contract_run_selected_by_marker_is_counted_as_collected_and_selected(
+    serve: Callable[[Any], str],  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """``-m usagemock_contract`` among other tests reports 1 selected, then 1 passed."""
+    tests = "".join(f"def test_other_{n}():\n    pass\n\n\n" for n in range(4))
+    (tmp_path / "test_others.py").write_text(tests)
+    result = run_short_contract(tmp_path, serve(kenbun_app()), "-m", "usagemock_contract")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "collected 5 items / 4 deselected / 1 selected" in result.stdout
+    assert "1 passed, 4 deselected" in result.stdout
+
+
+def test_an_empty_usagemock_url_is_a_usage_error(tmp_path: Path) -> None:
+    """``--usagemock-url ""`` (an unset variable) stops the run; it never silently adds nothing."""
+    result = run_pytest(tmp_path, "--usagemock-url", "", "--usagemock-api", "kenbun")
+    assert result.returncode == 4
+    assert "--usagemock-url '' is empty" in result.stderr

@@ -19,3 +19,13 @@ class SpecError(UsageMockError):
 
 class FixtureError(UsageMockError):
     """A fixtures file is missing, malformed, or names something that does not exist."""
+
+
+class KitMissing(UsageMockError):
+    """The contract kit is not installed: its ``kit`` extra (schemathesis) is missing."""
+
+    def __init__(self, missing: str | None) -> None:
+        super().__init__(
+            f"the contract kit needs the kit extra ({missing} is missing); install it from "
+            "your usagemock clone with: pip install -e '.[kit]'"
+        )

@@ -154,16 +154,33 @@ def pytest_collection_modifyitems(
 ) -> None:
     """With ``--usagemock-url``, add one contract test per API (``-m usagemock_contract`` alone)."""
     url = config.getoption("usagemock_url")
-    if not url:
+    if url is None:  # given, even as "": an unset variable must not silently test nothing
         return
     apis = config.getoption("usagemock_api")
     if not apis:
         raise pytest.UsageError("usagemock: --usagemock-url needs --usagemock-api timbal|kenbun")
+    from usagemock.errors import KitMissing
+
+    try:
+        from usagemock import kit
+    except ImportError as exc:
+        raise pytest.UsageError(f"usagemock: {KitMissing(exc.name)}") from None
+    try:
+        url = kit.Target.live(url, option="--usagemock-url").base_url
+    except kit.TargetError as exc:
+        raise pytest.UsageError(f"usagemock: {exc}") from None
+    added: list[pytest.Item] = []
     for api in apis:
-        base = url.rstrip("/") + (f"/{api}" if len(apis) > 1 else "")
+        base = url + (f"/{api}" if len(apis) > 1 else "")
         item = ContractItem.from_parent(session, name=f"usagemock contract: {api} at {base}")
         item.configure(api, base)
-        items.append(item)
+        added.append(item)
+    # Reported as collected, as a file's tests are: "-m usagemock_contract" then says
+    # "1 selected", not "0 selected" before running one.
+    session.ihook.pytest_collectreport(
+        report=pytest.CollectReport(session.nodeid, "passed", None, [*added])
+    )
+    items.extend(added)
 
 
 class ContractFailed(Exception):

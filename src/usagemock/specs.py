@@ -17,6 +17,10 @@ from usagemock.yamlfile import read_yaml
 
 #: The APIs usagemock mocks, by the name used in URLs, flags and settings.
 API_NAMES: tuple[str, ...] = ("timbal", "kenbun")
+#: The header in which the mock states, on every response, whether any token works (``open``)
+#: or only a fixtures file's (``fixtures``). No vendor documents it; the kit reads it to tell
+#: the mock's open mode, where accepting any token is by design, from an auth bug.
+AUTH_MODE_HEADER = "X-Usagemock-Auth"
 
 
 def spec_path(api: str) -> Path:

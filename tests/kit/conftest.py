@@ -21,7 +21,8 @@ def run_kit(api: str, app: Any, seed: int = 1, **plan: Any) -> list[Event]:
     """Every event of one in-process kit run of ``api`` against ``app``."""
     plan.setdefault("org_ids", OWNED if api == "timbal" else ())
     plan.setdefault("max_examples", FAST_EXAMPLES)
-    return list(run(Plan(api=api, target=Target.in_process(app), token=TOKEN, seed=seed, **plan)))
+    plan.setdefault("token", TOKEN)
+    return list(run(Plan(api=api, target=Target.in_process(app), seed=seed, **plan)))
 
 
 def finished(events: list[Event]) -> RunFinished:

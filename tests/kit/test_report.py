@@ -85,3 +85,15 @@ def test_no_report_ever_shows_the_token(tmp_path: Path) -> None:
     assert 'Authorization: Bearer $USAGEMOCK_TOKEN"' in text
     assert TOKEN not in text
     assert TOKEN not in path.read_text()
+
+
+def test_every_stage_that_failed_has_an_example_in_the_failure_list() -> None:
+    """A stage line saying "N check(s) failed" is backed by a failing response of that stage."""
+    broken = next(b for b in BROKEN if b.name == "overage_true_at_the_limit")
+    text = render(run_kit("kenbun", broken.app(), seed=4, samples=10))
+    failed = set(
+        re.findall(r"^  (\w+) +GET /usage: \d+ requests, \d+ check\(s\) failed$", text, re.M)
+    )
+    shown = set(re.findall(r"^   Stage: (\w+)$", text, re.M))
+    assert "samples" in failed and len(failed) >= 2
+    assert failed == shown

@@ -8,7 +8,6 @@ import errno
 import json
 import os
 import socket
-import warnings
 from typing import Any
 
 import click
@@ -87,7 +86,6 @@ def serve(**flags: Any) -> None:
     """
     flags["admin_cors"] = ",".join(flags["admin_cors"]) or None  # a repeated flag, as the variable
     settings = build_settings(os.environ, flags)
-    _quiet_connexion_import()
     import uvicorn
 
     from usagemock.web.app import create_app
@@ -113,13 +111,6 @@ def serve(**flags: Any) -> None:
     uvicorn.run("usagemock.cli.serve:worker_app", factory=True, workers=settings.workers, **common)
 
 
-def _quiet_connexion_import() -> None:
-    # connexion 3.3 imports starlette's TestClient, which warns under starlette >= 1.0 that it
-    # prefers httpx2; the mock never uses that client, so the warning is noise to every user.
-    # Worker processes start afresh, so each one needs this before it imports connexion.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
-
 def _as_flag(value: Any) -> str | None:
     """A setting written back as the flag text ``build_settings`` reads (None: not given)."""
     if isinstance(value, tuple):
@@ -129,7 +120,6 @@ def _as_flag(value: Any) -> str | None:
 
 def worker_app() -> Any:
     """The app of one worker process, from the settings its parent handed down."""
-    _quiet_connexion_import()
     from usagemock.web.app import create_app
 
     handed = json.loads(os.environ[_WORKER_SETTINGS])

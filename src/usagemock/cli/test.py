@@ -12,7 +12,6 @@ import os
 import random
 import sys
 import tempfile
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from usagemock.cli import main
-from usagemock.errors import ConfigError, UsageMockError
+from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
 from usagemock.specs import API_NAMES
 
@@ -53,12 +52,11 @@ def test_command(**flags: Any) -> None:
     try:
         from usagemock import kit
     except ImportError as exc:  # schemathesis is an extra: `usagemock serve` does not need it
-        raise UsageMockError(
-            f"usagemock test needs the kit extra ({exc.name} is missing); "
-            "install it with: pip install 'usagemock[kit]'"
-        ) from None
+        raise KitMissing(exc.name) from None
     token = flags["token"] or os.environ.get(TOKEN_VARIABLE)
     base_url: str | None = flags["base_url"]
+    if base_url is not None:  # given, even as "": an unset $STAGING_URL must not test the mock
+        base_url = kit.Target.live(base_url).base_url
     if base_url and flags["api"] == "all":
         raise ConfigError("--api all tests the in-process mock; with --base-url name one API.")
     if base_url and not token:
@@ -67,7 +65,7 @@ def test_command(**flags: Any) -> None:
         )
     seed = flags["seed"] if flags["seed"] is not None else random.randrange(2**31)
     apis = API_NAMES if flags["api"] == "all" else (flags["api"],)
-    handlers: list[Any] = [kit.TerminalReport(click.echo, rerun=_rerun_line(flags))]
+    handlers: list[Any] = [kit.TerminalReport(click.echo, rerun=_rerun_line(flags, token or ""))]
     if flags["junit"]:
         handlers.append(kit.JUnitReport(flags["junit"]))
     passed = True
@@ -135,8 +133,6 @@ def _target(
     if base_url:
         yield Target.live(base_url), token or "", org_ids
         return
-    # connexion 3.3 imports starlette's TestClient, which warns that it prefers httpx2 (see serve)
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from usagemock.web.app import create_app
 
     token = token or IN_PROCESS_TOKEN
@@ -156,14 +152,16 @@ def throwaway(settings: Settings) -> Settings:
     return settings
 
 
-def _rerun_line(flags: dict[str, Any]) -> str:
+def _rerun_line(flags: dict[str, Any], token: str) -> str:
     """The command a failure tells the reader to run again (the token stays in the environment)."""
+    from usagemock.kit.replay import shell_word
+
     parts = ["usagemock test", f"--api {flags['api']}"]
     if flags["base_url"]:
-        parts.append(f"--base-url {flags['base_url']}")
-    parts += [f"--org-id {org}" for org in flags["org_ids"]]
+        parts.append(f"--base-url {shell_word(flags['base_url'], token)}")
+    parts += [f"--org-id {shell_word(org, token)}" for org in flags["org_ids"]]
     if flags["scenario"]:
-        parts.append(f"--scenario {flags['scenario']}")
+        parts.append(f"--scenario {shell_word(flags['scenario'], token)}")
     for name in ("max_examples", "samples"):
         if flags[name] is not None:
             parts.append(f"--{name.replace('_', '-')} {flags[name]}")

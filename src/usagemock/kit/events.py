@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 MASK = "***"
-TOKEN_VARIABLE = "$USAGEMOCK_TOKEN"
+#: What continues a word: a token glued to one of these is part of a longer word (``org_demo``,
+#: ``exceeds`` for the token ``x``), which masking must leave as it is.
+_WORD_CHARACTER = r"[\w-]"
+
+
+@functools.lru_cache(maxsize=16)
+def whole_word(token: str) -> re.Pattern[str]:
+    """A pattern matching ``token`` where it stands as a word of its own."""
+    return re.compile(rf"(?<!{_WORD_CHARACTER}){re.escape(token)}(?!{_WORD_CHARACTER})")
+
+
+def replace_words(text: str, token: str, replacement: str) -> str:
+    """``text`` with ``token`` replaced wherever it stands as a word; nothing else changes.
+
+    A token repeated back to back (``T=T=``) is a word too once its neighbour is replaced, so
+    the replacing repeats until nothing is left to replace.
+    """
+    if not token:
+        return text
+    pattern = whole_word(token)
+    for _ in range(len(text) + 1):  # each pass removes an occurrence, so this ends early
+        replaced = pattern.sub(replacement, text)
+        if replaced == text:
+            break
+        text = replaced
+    return text
 
 
 def redact(text: str, token: str) -> str:
-    """``text`` with every occurrence of ``token`` masked; events never carry the secret."""
-    return text.replace(token, MASK) if token else text
+    """``text`` with ``token`` masked wherever it stands as a word; nothing else changes.
+
+    Events never carry the secret; a token that is only part of a longer word is not the secret
+    showing, and masking it would change what the reader sees (and replays).
+    """
+    return replace_words(text, token, MASK)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from usagemock.kit.checks import STATEMENTS
 from usagemock.kit.events import Event, Finding, RunFinished, RunStarted, StageFinished
 
 Write = Callable[[str], None]
-#: Failing responses shown in full per (operation, check); the rest are counted.
+#: Failing responses shown in full per (operation, check) and stage; the rest are counted.
 SHOWN_PER_CHECK = 1
 
 
@@ -81,9 +81,16 @@ class TerminalReport:
         if grouped:
             self.write(f"\nFailures ({event.api}):")
         for number, ((operation, check), findings) in enumerate(grouped.items(), 1):
-            self.write(f"\n{number}. {check} on {operation}: {len(findings)} failing response(s)")
-            for finding in findings[:SHOWN_PER_CHECK]:
-                self.write(textwrap.indent(describe(finding), "   "))
+            stages: dict[str, list[Finding]] = defaultdict(list)
+            for finding in findings:
+                stages[finding.stage].append(finding)
+            where = ", ".join(f"{len(found)} in {stage}" for stage, found in stages.items())
+            self.write(
+                f"\n{number}. {check} on {operation}: {len(findings)} failing response(s) ({where})"
+            )
+            # Examples from every stage, so each stage line that says "failed" has one here.
+            shown = [finding for found in stages.values() for finding in found[:SHOWN_PER_CHECK]]
+            self.write("\n\n".join(textwrap.indent(describe(f), "   ") for f in shown))
             self.write(f"   Replay the run: {self.rerun} --seed {event.seed}")
         verdict = (
             "PASSED"
@@ -119,10 +126,13 @@ class JUnitReport:
         self.path = path
         self._root = ET.Element("testsuites", name="usagemock contract tests")
         self._checks: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self._skipped: dict[str, list[StageFinished]] = defaultdict(list)
 
     def handle(self, event: Event) -> None:
         """Collect ``event``; the file is written when a run finishes (rewritten after each API)."""
         if isinstance(event, StageFinished):
+            if event.skipped is not None:
+                self._skipped[event.api].append(event)
             for name in event.checks:
                 self._checks[event.api].add((event.operation, name))
         elif isinstance(event, RunFinished):
@@ -137,9 +147,10 @@ class JUnitReport:
             self._root,
             "testsuite",
             name=f"usagemock {event.api}",
-            tests=str(len(cases)),
+            tests=str(len(cases) + len(self._skipped[event.api])),
             failures=str(len(grouped)),
             errors="0",
+            skipped=str(len(self._skipped[event.api])),
             time=f"{event.elapsed:.3f}",
         )
         ET.SubElement(
@@ -158,3 +169,8 @@ class JUnitReport:
                     type=check,
                 )
                 failure.text = "\n\n".join(describe(f) for f in findings[:10])
+        for stage in self._skipped[event.api]:  # not run, and why: never a silent skip
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{event.api}.{stage.operation}", name=stage.stage
+            )
+            ET.SubElement(case, "skipped", message=stage.skipped or "")

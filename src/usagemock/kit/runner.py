@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import shlex
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,9 +30,8 @@ from schemathesis.engine import events as engine_events
 from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.errors import FailureGroup
 
-from usagemock.kit import checks
+from usagemock.kit import authmode, checks
 from usagemock.kit.events import (
-    TOKEN_VARIABLE,
     Event,
     Finding,
     RunFinished,
@@ -41,6 +39,7 @@ from usagemock.kit.events import (
     StageFinished,
     redact,
 )
+from usagemock.kit.replay import curl
 from usagemock.kit.targets import Target
 from usagemock.specs import load_bundled
 
@@ -48,11 +47,6 @@ DEFAULT_MAX_EXAMPLES = 100
 DEFAULT_SAMPLES = 25
 #: Org ids no server should trip over: non-ASCII, very long, an encoded slash, spaces.
 ODD_ORG_IDS = ("org_ünïcødé_組織", "o" * 1024, "org%2Fslash", "org with spaces")
-#: Headers every HTTP client adds; a curl to reproduce leaves them out.
-_CLIENT_HEADERS = frozenset(
-    {"user-agent", "accept-encoding", "accept", "connection", "content-length"}
-    | {"x-schemathesis-testcaseid"}
-)
 _BODY_EXCERPT = 600
 #: What a request that got no response at all (network error, timeout, crash) is reported as.
 ERROR_CHECK = "request_completed"
@@ -85,13 +79,17 @@ def run(plan: Plan) -> Iterator[Event]:
     started = time.perf_counter()
     yield RunStarted(
         api=plan.api,
-        target=plan.target.label,
+        target=redact(plan.target.label, plan.token),
         seed=plan.seed,
         max_examples=plan.max_examples,
         samples=plan.samples,
-        org_ids=plan.org_ids,
+        org_ids=tuple(redact(org, plan.token) for org in plan.org_ids),
     )
     schema = build_schema(plan)
+    auth_skipped = authmode.not_applicable(plan, schema)
+    if auth_skipped is not None:  # a usagemock in open mode: say so first, then run without them
+        yield auth_skipped
+        schema = build_schema(plan, disabled=authmode.AUTH_CHECKS)
     stages = [*_generated(plan, schema), *_sampled(plan, schema)]
     yield from stages
     yield RunFinished(
@@ -116,8 +114,11 @@ def _waived_by_scenario(expect: Mapping[str, Any] | None) -> dict[str, Any]:
     return waived
 
 
-def build_schema(plan: Plan) -> BaseSchema:
-    """The bundled spec of ``plan.api`` as a schemathesis schema aimed at ``plan.target``."""
+def build_schema(plan: Plan, *, disabled: Sequence[str] = ()) -> BaseSchema:
+    """The bundled spec of ``plan.api`` as a schemathesis schema aimed at ``plan.target``.
+
+    ``disabled`` names checks that do not apply to this target.
+    """
     config = schemathesis.Config.from_dict(
         {
             "seed": plan.seed,
@@ -132,6 +133,7 @@ def build_schema(plan: Plan) -> BaseSchema:
                     plan.scenario, plan.expect, plan.token, plan.org_ids
                 ),
                 **_waived_by_scenario(plan.expect),
+                **{name: {"enabled": False} for name in disabled},
             },
             "generation": {
                 "mode": "all",
@@ -405,19 +407,3 @@ def _finding(
         curl=curl(method or "GET", url or "", headers or {}, token),
         seed=plan.seed,
     )
-
-
-def curl(method: str, url: str, headers: dict[str, str], token: str) -> str:
-    """A curl command replaying a request, the token replaced by ``$USAGEMOCK_TOKEN``."""
-    parts = ["curl", "-X", method]
-    for name, value in headers.items():
-        if name.lower() in _CLIENT_HEADERS:
-            continue
-        if token and token in value:
-            # Double quotes, so the shell fills in the variable; the secret is never printed.
-            escaped = value.replace(token, "\0").replace('"', '\\"').replace("$", "\\$")
-            parts.append(f'-H "{name}: {escaped.replace(chr(0), TOKEN_VARIABLE)}"')
-        else:
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
-    parts.append(shlex.quote(redact(url, token)))
-    return " ".join(parts)

@@ -22,6 +22,35 @@ class TargetError(UsageMockError):
     """The server under test cannot be reached, or its address is not a URL."""
 
 
+_EXAMPLE = "use e.g. https://api.example.com"
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as the base URL of a server (None: nothing), as a clause."""
+    if not url.strip():
+        return f"is empty (an unset variable?); {_EXAMPLE}, or leave the option out"
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "has a space or a control character in it; percent-encode it or remove it"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port that is not a number, or outside 0-65535
+    except ValueError as exc:
+        return f"is not a URL ({exc}); {_EXAMPLE}"
+    if parts.scheme not in ("http", "https"):
+        return f"is not an http(s) URL; {_EXAMPLE}"
+    if not parts.hostname:
+        return f"has no host; {_EXAMPLE}"
+    if port == 0:
+        return "has port 0; use a port number 1-65535"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return "has a query or fragment; a base URL ends at its path (https://host/api)"
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        return f"is not a URL ({exc}); {_EXAMPLE}"
+    return None
+
+
 @dataclass(frozen=True)
 class Target:
     """The server a contract run talks to."""
@@ -31,13 +60,15 @@ class Target:
     """An ASGI app to call in-process; None means the network."""
 
     @classmethod
-    def live(cls, base_url: str) -> Target:
-        """A deployment (or a local server) at ``base_url``."""
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise TargetError(
-                f"--base-url {base_url!r} is not an http(s) URL; use e.g. https://api.example.com."
-            )
+    def live(cls, base_url: str, *, option: str = "--base-url") -> Target:
+        """A deployment (or a local server) at ``base_url``, given by ``option``.
+
+        An empty or malformed URL is a TargetError: an unset ``$STAGING_URL`` must stop a CI
+        run, never quietly test something else.
+        """
+        problem = url_problem(base_url)
+        if problem is not None:
+            raise TargetError(f"{option} {base_url!r} {problem}")
         return cls(base_url.rstrip("/"))
 
     @classmethod

@@ -12,14 +12,20 @@ from connexion import AsyncApp
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usagemock.access import OPEN, AccessPolicy, load_access
 from usagemock.engine import Engine, real_time
 from usagemock.errors import ConfigError
 from usagemock.scenarios import Scenario, load_scenarios
 from usagemock.settings import Settings
-from usagemock.specs import API_NAMES, documented_statuses, load_bundled, named_examples
+from usagemock.specs import (
+    API_NAMES,
+    AUTH_MODE_HEADER,
+    documented_statuses,
+    load_bundled,
+    named_examples,
+)
 from usagemock.store import SQLiteStore
 from usagemock.web.admin import PREFIX, AdminGate, admin_operations, is_docs
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
@@ -91,7 +97,7 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
     else:
         public = _open_cors(api_app(settings.api, ctx, settings, ""))
         app = PrefixRouter({PREFIX[1:]: admin}, fallback=public)
-    return KeepEncodedSlashes(app)
+    return KeepEncodedSlashes(StateAuthMode(app, "open" if policy is OPEN else "fixtures"))
 
 
 def _open_cors(app: ASGIApp) -> ASGIApp:
@@ -172,6 +178,27 @@ def _connexion_app(
     )
     install_error_handlers(app, name)
     return app
+
+
+class StateAuthMode:
+    """Say on every response which tokens work here (``AUTH_MODE_HEADER``: open or fixtures)."""
+
+    def __init__(self, app: ASGIApp, mode: str) -> None:
+        self._app = app
+        self._header = (AUTH_MODE_HEADER.lower().encode(), mode.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; add the header to the response's start."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def send_stating_mode(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), self._header]}
+            await send(message)
+
+        await self._app(scope, receive, send_stating_mode)
 
 
 class PrefixRouter:

@@ -174,7 +174,10 @@ def org_reset(
     """Forget the changes to ORG_ID of API (or to every org with --all)."""
     if everything == bool(api and org_id):
         raise click.UsageError("Give API and ORG_ID, or --all.")
-    _call(url, admin_token, "DELETE", "/orgs" if everything else f"/orgs/{api}/{org_id}")
+    if everything:
+        _call(url, admin_token, "DELETE", "/orgs")
+    else:
+        _call(url, admin_token, "POST", f"/orgs/{api}/{org_id}/reset")
     click.echo("reset")
 
 

@@ -65,9 +65,12 @@ class ClockState:
         return ClockState(offset=self.now(real) - real)
 
 
-def in_calendar(moment: datetime) -> bool:
-    """Whether ``moment`` (its year as written, in its own zone) is inside the mock's calendar."""
-    return FIRST_YEAR <= moment.year <= LAST_YEAR
+def in_calendar(moment: datetime, *, slack_years: int = 0) -> bool:
+    """Whether ``moment`` (its year as written, in its own zone) is inside the mock's calendar.
+
+    ``slack_years`` widens it on both sides, as for moments a scenario step made.
+    """
+    return FIRST_YEAR - slack_years <= moment.year <= LAST_YEAR + slack_years
 
 
 def calendar_moment(text: str, *, slack_years: int = 0) -> datetime:
@@ -85,7 +88,7 @@ def calendar_moment(text: str, *, slack_years: int = 0) -> datetime:
         raise ValueError(
             f"{text!r} is not an RFC 3339 timestamp with a zone; use e.g. 2026-03-17T14:30:00Z"
         )
-    if not FIRST_YEAR - slack_years <= moment.year <= LAST_YEAR + slack_years:
+    if not in_calendar(moment, slack_years=slack_years):
         first, last = FIRST_YEAR - slack_years, LAST_YEAR + slack_years
         raise ValueError(
             f"{text!r} is outside the mock's calendar; use a moment in years {first} to {last}"

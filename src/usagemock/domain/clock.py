@@ -86,7 +86,7 @@ def calendar_moment(text: str, *, slack_years: int = 0) -> datetime:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise ValueError(
-            f"{text!r} is not an RFC 3339 timestamp with a zone; use e.g. 2026-03-17T14:30:00Z"
+            f"{text!r} is not an ISO 8601 timestamp with a zone; use e.g. 2026-03-17T14:30:00Z"
         )
     if not in_calendar(moment, slack_years=slack_years):
         first, last = FIRST_YEAR - slack_years, LAST_YEAR + slack_years

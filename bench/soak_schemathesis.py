@@ -1,13 +1,13 @@
 """Soak: plain schemathesis, every check, positive and negative data, against a real mock.
 
-Run: python bench/soak_schemathesis.py [--max-examples 300] [--seed 1]
+Run: python bench/soak_schemathesis.py [--max-examples 1000] [--seed 1]
 
 For each API (Timbal, Kenbun) and the admin API, starts a fresh `usagemock serve` on a free
 127.0.0.1 port (throw-away state, responses checked against the spec and the documented rules)
 and runs the `st` CLI on its openapi.json with `--checks all --mode all` (examples, coverage,
 fuzzing and, for the admin API, the stateful phase over its links). Prints cases, failures and
 seconds per API, and PASS when there are at least 10,000 cases in all and no failure. Not part
-of CI: it takes minutes.
+of CI: it takes about 11 minutes on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def soak(api: str, fixtures: Path, max_examples: int, seed: int, log: Path) -> t
 def main() -> int:
     """Soak each API and print the numbers."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--max-examples", type=int, default=300, help="per operation and phase")
+    parser.add_argument("--max-examples", type=int, default=1000, help="per operation and phase")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     total_cases = total_failures = 0

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.conftest import ACCESS_FIXTURES, MakeClient, bearer
+from usagemock.specs import API_NAMES, documented_statuses, load_bundled
 
 ADMIN = "/_usagemock"
 ORG = f"{ADMIN}/orgs/timbal/org_f"
@@ -246,3 +247,15 @@ async def test_reset_is_not_a_delete_and_the_org_still_answers(make_client: Make
     assert deleted.status_code == 405
     assert reset.status_code == 200 and reset.json() == view.json()
     assert view.json()["changed"] is False
+
+
+def test_the_fault_status_enum_is_every_error_status_the_apis_document() -> None:
+    """The admin spec's fault statuses are exactly the error statuses Timbal or Kenbun documents."""
+    documented = {
+        status
+        for api in API_NAMES
+        for status in documented_statuses(load_bundled(api))
+        if status >= 400
+    }
+    enum = load_bundled("admin")["components"]["schemas"]["Fault"]["properties"]["status"]["enum"]
+    assert set(enum) == documented | {None}

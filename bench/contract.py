@@ -35,8 +35,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_mock(port: int, fixtures: Path) -> subprocess.Popen[bytes]:
-    """`usagemock serve` on ``port`` with named tokens, returned once it answers."""
+def start_mock(
+    port: int, fixtures: Path, *, validate_responses: bool = False
+) -> subprocess.Popen[bytes]:
+    """`usagemock serve` on ``port`` with named tokens, returned once it answers.
+
+    ``validate_responses`` holds every response to the spec and the documented rules (a body
+    that breaks them leaves as a 500).
+    """
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -52,6 +58,7 @@ def start_mock(port: int, fixtures: Path) -> subprocess.Popen[bytes]:
             "--no-access-log",
             "--fixtures",
             str(fixtures),
+            *(["--validate-responses"] if validate_responses else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -19,7 +19,12 @@ ALLOWED = {
     "usagemock.yamlfile": {"usagemock.errors"},
     "usagemock.specs": {"usagemock.errors", "usagemock.yamlfile"},
     "usagemock.access": {"usagemock.yamlfile", "usagemock.errors"},
-    "usagemock.settings": {"usagemock.errors", "usagemock.specs", "usagemock.yamlfile"},
+    "usagemock.settings": {
+        "usagemock.errors",
+        "usagemock.specs",
+        "usagemock.yamlfile",
+        "usagemock.domain",  # the calendar --now must be in
+    },
     # the contract kit depends on the specs, the rules and schemathesis, never on the mock
     "usagemock.kit": {"usagemock.kit", "usagemock.rules", "usagemock.specs", "usagemock.errors"},
     # state: storage and scenarios sit on the domain; the engine composes them

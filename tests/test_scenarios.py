@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import bearer, in_process_client
 from usagemock.domain.periods import calendar_month, monthly_period
 from usagemock.domain.records import OrgRecord
 from usagemock.domain.timbal import TimbalAccount
@@ -263,3 +264,64 @@ def test_serve_refuses_to_start_with_a_bad_scenarios_folder(tmp_path: Path) -> N
     assert stdout == "", "nothing may be served: not even the banner"
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+UNUSABLE = {
+    "step beyond any calendar": (
+        "description: x\nkenbun:\n  timeline:\n    - {after: P99999Y, ingest: 5}\n",
+        "keep every step within 100 years",
+    ),
+    "trial beyond any calendar": (
+        "description: x\nkenbun:\n  trial: {ends_in: P99999Y, then: active}\n",
+        "keep every step within 100 years",
+    ),
+    "step past the calendar's slack": (
+        "description: x\ntimbal:\n  timeline:\n    - {after: -P150Y, ingest: 5}\n",
+        "reaches 0850-01-01; keep every step within 100 years",
+    ),
+    "count beyond int64": (
+        "description: x\nkenbun:\n  usage: {events: 9223372036854775808}\n",
+        "kenbun.usage",
+    ),
+    "share that overflows": (
+        "description: x\ntimbal:\n  usage: {share_of_included: 1.0e+300}\n",
+        "timbal.usage",
+    ),
+    "usage past what an org may hold": (
+        "description: x\nkenbun:\n  timeline:\n"
+        + "    - {after: P1D, ingest: 1000000000000000}\n" * 2,
+        "adds up to 2000000000000000, more than the 1000000000000000 an org may hold",
+    ),
+    "pending above the threshold": (
+        "description: x\ntimbal:\n  plan: {rate_cents_per_1k: 10, threshold_usd: 1}\n"
+        "  usage: {pending: 20000}\n",
+        "reach the interim invoice threshold (10000 credits)",
+    ),
+    "fault that does nothing": ("description: x\ntimbal:\n  fault: {rate: 0.5}\n", "fault"),
+}
+
+
+@pytest.mark.parametrize(("text", "says"), UNUSABLE.values(), ids=list(UNUSABLE))
+def test_a_scenario_that_could_fail_when_applied_is_refused_when_loaded(
+    tmp_path: Path, text: str, says: str
+) -> None:
+    """What a scenario makes is checked at load time by the code that applies it, not with a 500."""
+    path = tmp_path / "unusable.yaml"
+    path.write_text(text)
+    with pytest.raises(FixtureError) as caught:
+        load_scenarios(tmp_path)
+    assert str(caught.value).startswith(str(path)) and says in str(caught.value)
+
+
+@pytest.mark.parametrize("now", ["1000-01-01T00:00:00Z", "8999-12-31T23:59:59Z"])
+async def test_every_bundled_scenario_answers_at_the_calendar_edges(now: str) -> None:
+    """Each scenario, asked for with ``Prefer:``, answers at both calendar edges: no unasked 5xx."""
+    moment = datetime.fromisoformat(now)
+    async with in_process_client(moment) as client:
+        for scenario in SCENARIOS.values():
+            for api in scenario.apis:
+                path = "/kenbun/usage" if api == "kenbun" else "/timbal/orgs/o/billing/overage"
+                headers = {**bearer("t"), "Prefer": f"scenario={scenario.name}, latency=0"}
+                response = await client.get(path, headers=headers)
+                injected = "Injected by usagemock" in response.text  # server_error, flaky
+                assert response.status_code < 500 or injected, (scenario.name, response.text)

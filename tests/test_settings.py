@@ -87,3 +87,28 @@ def test_admin_cors_takes_only_origins(value: str) -> None:
     """A wildcard, a bare host, a path or another scheme is refused with the form to use."""
     with pytest.raises(ConfigError, match="not an origin; name each page's origin"):
         build_settings({}, {"admin_cors": value})
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59Z",
+        "0999-12-31T23:59:59Z",
+        "9000-01-01T00:00Z",
+    ],
+)
+@pytest.mark.parametrize("source", ["flag", "variable"])
+def test_now_outside_the_calendar_is_refused_with_the_bounds(moment: str, source: str) -> None:
+    """A --now (or USAGEMOCK_NOW) the mock's calendar cannot hold is a one-line error naming it."""
+    environ, flags = ({}, {"now": moment}) if source == "flag" else ({"USAGEMOCK_NOW": moment}, {})
+    with pytest.raises(
+        ConfigError, match="outside the mock's calendar; use a moment in years 1000"
+    ):
+        build_settings(environ, flags)
+
+
+@pytest.mark.parametrize("moment", ["1000-01-01T00:00:00+01:00", "8999-12-31T23:59:59-12:00"])
+def test_now_at_the_calendar_edges_is_accepted(moment: str) -> None:
+    """The first and last moments of the calendar, with any zone, are valid --now values."""
+    assert build_settings({}, {"now": moment}).now is not None

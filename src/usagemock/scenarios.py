@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from usagemock.domain.clock import parse_step
+from usagemock.domain import kenbun, timbal
+from usagemock.domain.clock import FIRST_YEAR, LAST_YEAR, MAX_STEP_YEARS, in_calendar, parse_step
 from usagemock.domain.faults import Fault
 from usagemock.domain.kenbun import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
-from usagemock.domain.records import OrgRecord
+from usagemock.domain.periods import isoformat
+from usagemock.domain.records import MAX_INGESTED, OrgRecord
 from usagemock.domain.timbal import TimbalAccount, TimbalPlan, threshold_credits
 from usagemock.domain.usage import Ingest, UsageCurve
 from usagemock.errors import FixtureError
@@ -35,7 +37,11 @@ _DURATION = {
     "pattern": r"^-?P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?"
     r"(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
 }
-_COUNT = {"type": "integer", "minimum": 0}
+# Every count at most 10**15 and at most MAX_TIMELINE steps (our choice, as the admin API's
+# Count): whatever a scenario adds up to stays far inside the APIs' int64 fields.
+_COUNT = {"type": "integer", "minimum": 0, "maximum": 10**15}
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1000}
+MAX_TIMELINE = 1000
 
 
 def _closed(properties: Mapping[str, Any], *required: str) -> dict[str, Any]:
@@ -47,11 +53,17 @@ def _closed(properties: Mapping[str, Any], *required: str) -> dict[str, Any]:
 _FAULT = _closed(
     {
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
-        "rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "rate": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
         "latency_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
         "jitter_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
     }
-)
+) | {  # a fault must do something (as the admin API's Fault): a status or some latency
+    "anyOf": [
+        {"required": ["status"]},
+        {"required": ["latency_ms"], "properties": {"latency_ms": {"minimum": 1}}},
+        {"required": ["jitter_ms"], "properties": {"jitter_ms": {"minimum": 1}}},
+    ]
+}
 # What the API answers right after the scenario is applied; the contract kit checks it
 # (usagemock.kit.expectations): a literal, or one comparison against a literal or "$field".
 _EXPECT = {
@@ -71,6 +83,7 @@ _EXPECT = {
 }
 _TIMELINE = {
     "type": "array",
+    "maxItems": MAX_TIMELINE,
     "items": _closed({"after": _DURATION, "ingest": _COUNT}, "after", "ingest"),
 }
 
@@ -100,7 +113,7 @@ _KENBUN = _closed(
         "usage": {
             "oneOf": [
                 _closed({"events": _COUNT}, "events"),
-                _closed({"share_of_limit": {"type": "number", "minimum": 0}}, "share_of_limit"),
+                _closed({"share_of_limit": _SHARE}, "share_of_limit"),
             ]
         },
         "organic_per_cycle": _COUNT,
@@ -123,9 +136,7 @@ _TIMBAL = _closed(
         ),
         "usage": {
             "oneOf": [
-                _closed(
-                    {"share_of_included": {"type": "number", "minimum": 0}}, "share_of_included"
-                ),
+                _closed({"share_of_included": _SHARE}, "share_of_included"),
                 _closed({"pending": _COUNT, "invoiced": _COUNT}, "pending"),
             ]
         },
@@ -178,15 +189,17 @@ def load_scenarios(folder: Path | None = None) -> dict[str, Scenario]:
         try:
             data = load_checked(path, SCENARIO_SCHEMA)
             _check_durations(path, data)
+            scenario = Scenario(
+                path.stem,
+                data["description"],
+                {api: data[api] for api in ("kenbun", "timbal") if api in data},
+                path,
+            )
+            _rehearse(scenario)
         except FixtureError as exc:
             problems.append(str(exc))
             continue
-        scenarios[path.stem] = Scenario(
-            path.stem,
-            data["description"],
-            {api: data[api] for api in ("kenbun", "timbal") if api in data},
-            path,
-        )
+        scenarios[path.stem] = scenario
     if problems:
         raise FixtureError("\n".join(problems))
     return scenarios
@@ -202,6 +215,55 @@ def _check_durations(path: Path, data: Mapping[str, Any]) -> None:
                 parse_step(text)
             except ValueError as exc:
                 raise FixtureError(f"{path}: {api}: {exc}") from None
+
+
+# The calendar's first and last moments: a scenario that applies at both applies at any moment.
+_EDGES = (
+    datetime(FIRST_YEAR, 1, 1, tzinfo=UTC),
+    datetime(LAST_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC),
+)
+
+
+def _rehearse(scenario: Scenario) -> None:
+    """Apply ``scenario`` with :func:`apply` at both ends of the calendar, as a server would.
+
+    Whatever a scenario makes is checked when its file loads, by the code that applies it: a
+    scenario that loads never fails later, whether applied by the admin API, ``Prefer:`` or
+    ``--scenario``, at any moment of the calendar.
+    """
+    bases = {
+        "kenbun": OrgRecord(kenbun.generate_account("org_scenario_check", 0)),
+        "timbal": OrgRecord(timbal.generate_account("org_scenario_check", 0)),
+    }
+    for api in scenario.apis:
+        for now in _EDGES:
+            try:
+                record = apply(scenario, bases[api], now)
+                moments = [i.at for i in record.ingests]
+                if isinstance(record.account, KenbunAccount):
+                    kenbun.usage_at(record.account, now, record.ingests)
+                    moments += [record.account.trial.ends_at] if record.account.trial else []
+                else:
+                    timbal.summarize(record.account, now, record.ingests)
+            except (OverflowError, ValueError) as exc:
+                raise FixtureError(
+                    f"{scenario.source}: {api}: cannot be applied on {isoformat(now)[:10]} "
+                    f"({exc}); keep every step within {MAX_STEP_YEARS} years."
+                ) from None
+            except FixtureError as exc:
+                raise FixtureError(f"{scenario.source}: {api}: {exc}") from None
+            late = [m for m in moments if not in_calendar(m, slack_years=MAX_STEP_YEARS)]
+            if late:
+                raise FixtureError(
+                    f"{scenario.source}: {api}: applied on {isoformat(now)[:10]} it reaches "
+                    f"{isoformat(late[0])[:10]}; keep every step within {MAX_STEP_YEARS} years."
+                )
+            total = sum(i.amount for i in record.ingests)
+            if total > MAX_INGESTED:
+                raise FixtureError(
+                    f"{scenario.source}: {api}: its usage adds up to {total}, more than the "
+                    f"{MAX_INGESTED} an org may hold; use smaller numbers."
+                )
 
 
 def apply(scenario: Scenario, base: OrgRecord, now: datetime) -> OrgRecord:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from usagemock.domain.clock import calendar_moment
 from usagemock.errors import ConfigError
 from usagemock.specs import API_NAMES
 
@@ -105,15 +106,9 @@ def _flag(text: str, source: str) -> bool:
 
 def _moment(text: str, source: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ConfigError(
-            f"{source} is {text!r}, not an ISO 8601 timestamp with a zone; "
-            "use e.g. 2026-03-17T14:30:00Z."
-        )
-    return moment.astimezone(UTC)
+        return calendar_moment(text).astimezone(UTC)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}.") from None
 
 
 def _workers(text: str, source: str) -> int:

@@ -13,7 +13,7 @@ import referencing.exceptions
 from jsonschema import Draft202012Validator
 
 from usagemock.errors import SpecError
-from usagemock.yamlfile import read_yaml
+from usagemock.yamlfile import MAX_SPEC_BYTES, read_yaml
 
 #: The APIs usagemock mocks, by the name used in URLs, flags and settings.
 API_NAMES: tuple[str, ...] = ("timbal", "kenbun")
@@ -36,7 +36,7 @@ def spec_path(api: str) -> Path:
 
 def load_document(path: Path) -> dict[str, Any]:
     """Read a YAML or JSON OpenAPI document, with an error naming the file when it cannot."""
-    document, _ = read_yaml(path, SpecError)
+    document, _ = read_yaml(path, SpecError, max_bytes=MAX_SPEC_BYTES)
     if not isinstance(document, dict):
         raise SpecError(f"{path}: an OpenAPI document must be a mapping at the top level.")
     return document

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,28 +14,108 @@ from usagemock.errors import FixtureError, UsageMockError
 
 # libyaml's loader parses several times faster than the pure-Python one (start-up reads ~30
 # files); PyYAML's wheels include it, a source build may not.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Largest fixtures or scenario file (our choice): the bundled ones are about 1 KB, and a file
+#: this size takes about 2 s to parse and check on a 2-core machine (start-up time grows with
+#: it), so a bigger one is refused before it is parsed.
+MAX_BYTES = 256 * 1024
+#: Largest OpenAPI document (our choice): the biggest public specs (Stripe's, ~6 MB) fit.
+MAX_SPEC_BYTES = 8 * 1024 * 1024
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML that a usagemock file must not use (it says what instead)."""
+
+
+class _StrictLoader(_BASE):  # type: ignore[misc,valid-type]
+    """A safe loader that refuses aliases, duplicate keys and non-finite numbers.
+
+    An alias (``*name``) can make a value contain itself or grow exponentially ("billion
+    laughs"); a duplicate key silently drops the first value; ``.nan`` and ``.inf`` are no count,
+    share or rate. Each is refused with its line.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Construct ``node``; a node met a second time is an alias, refused."""
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise _Refused(
+                problem="the value anchored here (&name) is used again through an alias "
+                "(*name); usagemock files take no aliases, write the value out",
+                problem_mark=node.start_mark,
+            )
+        return super().construct_object(node, deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        """Construct a mapping, refusing a key given twice."""
+        first: dict[tuple[str, str], int] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                line = first.setdefault((key.tag, key.value), key.start_mark.line + 1)
+                if line != key.start_mark.line + 1:
+                    raise _Refused(
+                        problem=f"the key {key.value!r} is given twice (first on line {line}); "
+                        "keep one",
+                        problem_mark=key.start_mark,
+                    )
+        return super().construct_mapping(node, deep)
+
+    def construct_finite_float(self, node: yaml.ScalarNode) -> float:
+        """A float, refusing ``.nan`` and ``.inf``."""
+        number: float = self.construct_yaml_float(node)
+        if not math.isfinite(number):
+            raise _Refused(
+                problem=f"{node.value} is not a finite number; use a plain number",
+                problem_mark=node.start_mark,
+            )
+        return number
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_finite_float)
 
 
 def read_yaml(
-    path: Path, error: type[UsageMockError], *, with_lines: bool = False
+    path: Path,
+    error: type[UsageMockError],
+    *,
+    with_lines: bool = False,
+    max_bytes: int = MAX_BYTES,
 ) -> tuple[Any, yaml.Node | None]:
     """Parse a YAML (or JSON) file; raise ``error`` naming the file and line when it cannot.
 
     Returns the data and, with ``with_lines``, the node tree that knows each value's line.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(max_bytes + 1)
     except OSError as exc:
         raise error(f"{path}: cannot read the file ({exc.strerror}).") from exc
+    if len(raw) > max_bytes:
+        raise error(
+            f"{path}: larger than {max_bytes // 1024} KiB, the most usagemock reads of such a "
+            "file; split it or trim it."
+        )
     try:
-        node = yaml.compose(text, Loader=_LOADER) if with_lines else None
-        return yaml.load(text, Loader=_LOADER), node  # _LOADER is a safe loader
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{path}: not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}); "
+            "save the file as UTF-8."
+        ) from None
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise error(f"{path}{where}: not valid YAML or JSON ({problem}).") from exc
+        if isinstance(exc, _Refused):
+            raise error(f"{path}{where}: {problem}.") from None
+        raise error(f"{path}{where}: not valid YAML or JSON ({problem}).") from None
+    finally:
+        loader.dispose()
+    return data, node if with_lines else None
 
 
 def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:

@@ -51,14 +51,17 @@ def test_scenario_list_names_every_scenario(server: LiveServer) -> None:
 
 
 def test_fault_and_reset_commands(server: LiveServer) -> None:
-    """`fault set` refuses undocumented statuses with exit 2; `org reset --all` clears state."""
-    refused = run_cli(
-        "fault", "set", "timbal", "org_f", "--status", "404", env={"USAGEMOCK_URL": server.url}
-    )
+    """`fault set` refuses bad faults with exit 2 and the server's reason; `org reset` resets."""
+    env = {"USAGEMOCK_URL": server.url}
+    refused = run_cli("fault", "set", "timbal", "org_f", "--status", "400", env=env)
     assert refused.returncode == 2
     assert "not documented by the timbal API" in refused.stderr
     assert "Traceback" not in refused.stderr
+    idle = run_cli("fault", "set", "timbal", "org_f", env=env)
+    assert idle.returncode == 2 and "A fault must do something" in idle.stderr
     cli(server, "fault", "set", "timbal", "org_f", "--latency-ms", "10")
+    assert cli(server, "org", "reset", "timbal", "org_f").strip() == "reset"
+    assert '"changed": false' in cli(server, "org", "show", "timbal", "org_f")
     assert cli(server, "org", "reset", "--all").strip() == "reset"
 
 

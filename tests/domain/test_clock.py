@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import isodate
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from usagemock.domain.clock import ClockState, parse_step
+from usagemock.domain.clock import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_STEP_YEARS,
+    ClockState,
+    calendar_moment,
+    in_calendar,
+    parse_step,
+)
+from usagemock.domain.periods import calendar_month, isoformat, monthly_period
 
 instants = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
@@ -112,3 +121,36 @@ def test_parse_step_refuses_junk_and_names_the_fix(text: str) -> None:
         parse_step(text)
     assert repr(text) in str(caught.value)
     assert "P3D" in str(caught.value) and "PT6H" in str(caught.value)
+
+
+calendar_moments = st.builds(
+    lambda moment, minutes: moment.replace(tzinfo=timezone(timedelta(minutes=minutes))),
+    st.datetimes(
+        min_value=datetime(FIRST_YEAR, 1, 1), max_value=datetime(LAST_YEAR, 12, 31, 23, 59)
+    ),
+    st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1),
+)
+
+
+@given(moment=calendar_moments, years=st.integers(-MAX_STEP_YEARS, MAX_STEP_YEARS))
+def test_any_calendar_moment_parses_and_every_period_around_it_computes(
+    moment: datetime, years: int
+) -> None:
+    """Any moment of the calendar, in any zone, parses, and its periods and steps compute."""
+    parsed = calendar_moment(moment.isoformat())
+    assert parsed == moment and in_calendar(parsed)
+    utc = parsed.astimezone(UTC)
+    monthly_period(datetime(2000, 1, 31, 8, tzinfo=UTC), utc)
+    month = calendar_month(utc)
+    assert isoformat(month.end).endswith("Z")
+    stepped = utc + parse_step(f"P{years}Y" if years >= 0 else f"-P{-years}Y")
+    assert in_calendar(stepped, slack_years=MAX_STEP_YEARS + 1)
+
+
+@pytest.mark.parametrize(
+    "text", ["0999-12-31T23:59:59Z", "9000-01-01T00:00:00Z", "2026-03-17T14:30:00", "soon"]
+)
+def test_moments_outside_the_calendar_or_without_a_zone_are_refused(text: str) -> None:
+    """A moment outside years 1000-8999, or without a zone, is a ValueError saying what to use."""
+    with pytest.raises(ValueError, match="use"):
+        calendar_moment(text)

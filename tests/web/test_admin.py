@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.conftest import ACCESS_FIXTURES, MakeClient, bearer
+from usagemock.specs import API_NAMES, documented_statuses, load_bundled
 
 ADMIN = "/_usagemock"
 ORG = f"{ADMIN}/orgs/timbal/org_f"
@@ -73,11 +74,18 @@ async def test_fault_latency_delays_answers(make_client: MakeClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "says"),
     [
-        ("PUT", f"{ORG}/fault", {"status": 404}, 400, "not documented by the timbal API"),
-        ("PUT", f"{ADMIN}/orgs/kenbun/org_k/fault", {"status": 500}, 400, "use one of 400, 401"),
-        ("POST", f"{ADMIN}/clock/advance", {"by": "3 days"}, 400, "not an ISO 8601 duration"),
+        (
+            "PUT",
+            f"{ORG}/fault",
+            {"status": 404},
+            400,
+            "404 is not one of [400, 401, 403, 500, None] (at 'status')",
+        ),
+        ("PUT", f"{ORG}/fault", {"status": 400}, 409, "not documented by the timbal API"),
+        ("PUT", f"{ADMIN}/orgs/kenbun/org_k/fault", {"status": 500}, 409, "use one of 400, 401"),
+        ("POST", f"{ADMIN}/clock/advance", {"by": "3 days"}, 400, "expected: An ISO 8601 duration"),
         ("PUT", f"{ORG}/scenario", {"name": "nope"}, 404, "No scenario named 'nope'"),
-        ("PUT", f"{ORG}/scenario", {"name": "trial_active"}, 400, "has nothing for timbal"),
+        ("PUT", f"{ORG}/scenario", {"name": "trial_active"}, 409, "has nothing for timbal"),
         ("GET", f"{ADMIN}/scenarios/nope", None, 404, "loaded:"),
         ("POST", f"{ORG}/ingest", {"amount": -5}, 400, "minimum"),
     ],
@@ -100,7 +108,7 @@ async def test_replacing_a_record_must_name_the_same_org(make_client: MakeClient
         same = await client.put(
             ORG, json={**record, "plan": {**record["plan"], "overage_enabled": False}}
         )
-    assert response.status_code == 400 and "must agree" in response.json()["detail"]
+    assert response.status_code == 409 and "must agree" in response.json()["detail"]
     assert same.status_code == 200 and same.json()["response"]["enabled"] is False
 
 
@@ -111,9 +119,11 @@ async def test_reset_returns_an_org_to_its_generated_state(make_client: MakeClie
         await client.put(f"{ORG}/scenario", json={"name": "heavy_overage"})
         changed = (await client.get(TIMBAL, headers=bearer("t"))).json()
         listed = (await client.get(f"{ADMIN}/orgs")).json()
-        assert (await client.delete(ORG)).status_code == 204
+        reset = await client.post(f"{ORG}/reset")
         after = (await client.get(TIMBAL, headers=bearer("t"))).json()
     assert changed != before and after == before
+    assert reset.status_code == 200 and reset.json()["changed"] is False
+    assert reset.json()["response"] == before
     assert {"api": "timbal", "org_id": "org_f"} in listed
 
 
@@ -177,3 +187,114 @@ async def test_admin_401_names_the_realm_and_a_rejected_token(make_client: MakeC
         wrong = await client.get(f"{ADMIN}/clock", headers=bearer("nope"))
     assert missing.headers["www-authenticate"] == 'Bearer realm="admin"'
     assert wrong.headers["www-authenticate"] == 'Bearer realm="admin", error="invalid_token"'
+
+
+INT64_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"ingests": [{"at": "2026-03-01T00:00:00Z", "amount": 2**63}]}, "ingests/0/amount"),
+        (
+            {"ingests": [{"at": "2026-03-01T00:00:00Z", "amount": 2**62}] * 2},
+            "ingests/0/amount",
+        ),
+        ({"plan": {"rate_cents_per_1k": 10**20}}, "plan/rate_cents_per_1k"),
+        ({"plan": {"cap_credits": INT64_MAX}}, "plan/cap_credits"),
+        ({"organic": {"per_period": 10**16}}, "organic/per_period"),
+        ({"anchor": "0001-01-01T00:00:00Z"}, "anchor"),
+        ({"applied_at": ""}, "applied_at"),
+        ({"fault": {}}, "fault"),
+    ],
+)
+async def test_record_numbers_and_moments_beyond_what_can_be_served_get_a_400_naming_the_field(
+    make_client: MakeClient, change: dict, field: str
+) -> None:
+    """A record PUT the APIs could not store or serve gets a 400 naming the field, no repr."""
+    async with make_client() as client:
+        record = (await client.get(ORG)).json()["record"]
+        for key, value in change.items():
+            record[key] = {**record[key], **value} if isinstance(value, dict) and value else value
+        response = await client.put(ORG, json=record)
+        after = (await client.get(TIMBAL, headers=bearer("t"))).status_code
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert f"(at '{field}" in detail
+    assert "given schemas" not in detail and "'org_id'" not in detail
+    assert after == 200
+
+
+async def test_ingests_stop_before_the_sum_could_leave_int64(make_client: MakeClient) -> None:
+    """An ingest that would take an org's ingested total past its bound gets a 409, not a 500."""
+    async with make_client() as client:
+        record = (await client.get(ORG)).json()["record"]
+        record["ingests"] = [{"at": "2026-03-01T00:00:00Z", "amount": 10**12}] * 1000
+        assert (await client.put(ORG, json=record)).status_code == 200
+        refused = await client.post(f"{ORG}/ingest", json={"amount": 1})
+        served = await client.get(TIMBAL, headers=bearer("t"))
+    assert refused.status_code == 409, refused.text
+    assert "Reset the org or ingest less" in refused.json()["detail"]
+    assert served.status_code == 200 and served.json()["used_credits"] <= INT64_MAX
+
+
+@pytest.mark.parametrize("fault", [{}, {"latency_ms": 0}, {"status": None}, {"rate": 0.5}])
+async def test_a_fault_that_does_nothing_is_refused(make_client: MakeClient, fault: dict) -> None:
+    """A fault with no status and no latency would be stored and do nothing: a 400 says so."""
+    async with make_client() as client:
+        response = await client.put(f"{ORG}/fault", json=fault)
+        listed = (await client.get(f"{ADMIN}/orgs")).json()
+    assert response.status_code == 400, response.text
+    assert "A fault must do something" in response.json()["detail"]
+    assert listed == []
+
+
+@pytest.mark.parametrize("step", ["P7000Y", "-P1100Y", "P99999999Y"])
+async def test_a_clock_step_leaving_the_calendar_is_a_409(
+    make_client: MakeClient, step: str
+) -> None:
+    """A well-formed step that would take the clock out of the calendar is a 409; it stays put."""
+    async with make_client() as client:
+        before = (await client.get(f"{ADMIN}/clock")).json()
+        response = await client.post(f"{ADMIN}/clock/advance", json={"by": step})
+        after = (await client.get(f"{ADMIN}/clock")).json()
+    assert response.status_code == 409, response.text
+    assert "years 1000 to 8999" in response.json()["detail"]
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    "now", ["0999-12-31T23:59:59Z", "9000-01-01T00:00:00Z", "2026-02-30T00:00:00Z"]
+)
+async def test_a_clock_moment_outside_the_calendar_is_a_400(
+    make_client: MakeClient, now: str
+) -> None:
+    """PUT /clock with a moment outside years 1000-8999 is refused by the schema, naming it."""
+    async with make_client() as client:
+        response = await client.put(f"{ADMIN}/clock", json={"now": now})
+    assert response.status_code == 400, response.text
+    assert "(at 'now')" in response.json()["detail"]
+
+
+async def test_reset_is_not_a_delete_and_the_org_still_answers(make_client: MakeClient) -> None:
+    """Reset is POST .../reset (the org still exists afterwards); DELETE on an org is a 405."""
+    async with make_client() as client:
+        await client.post(f"{ORG}/ingest", json={"amount": 5})
+        deleted = await client.delete(ORG)
+        reset = await client.post(f"{ORG}/reset")
+        view = await client.get(ORG)
+    assert deleted.status_code == 405
+    assert reset.status_code == 200 and reset.json() == view.json()
+    assert view.json()["changed"] is False
+
+
+def test_the_fault_status_enum_is_every_error_status_the_apis_document() -> None:
+    """The admin spec's fault statuses are exactly the error statuses Timbal or Kenbun documents."""
+    documented = {
+        status
+        for api in API_NAMES
+        for status in documented_statuses(load_bundled(api))
+        if status >= 400
+    }
+    enum = load_bundled("admin")["components"]["schemas"]["Fault"]["properties"]["status"]["enum"]
+    assert set(enum) == documented | {None}

@@ -288,10 +288,10 @@ async def test_a_one_of_parameter_reaches_the_handler_as_the_branch_it_matched(
 async def test_a_value_matching_no_one_of_branch_is_a_400_naming_the_parameter(
     url: str, where: str
 ) -> None:
-    """A value no ``oneOf`` branch accepts gets a 400 problem naming the parameter."""
+    """A value no ``oneOf`` branch accepts gets a 400 naming the parameter and why."""
     detail = problem(await call("one_of.yaml", "GET", url), 400)
     assert detail.startswith(f"Invalid {where}: ")
-    assert "is not valid under any of the given schemas" in detail
+    assert "less than the minimum of 1" in detail or "matches none of the forms" in detail
 
 
 # Formats

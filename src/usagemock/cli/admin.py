@@ -193,10 +193,13 @@ def org_reset(
     api: str | None, org_id: str | None, everything: bool, url: str, admin_token: str | None
 ) -> None:
     """Forget the changes to ORG_ID of API (or to every org with --all)."""
-    one = None if api is None or org_id is None else org_path(api, org_id)
+    one = None if api is None or org_id is None else org_path(api, org_id, "reset")
     if everything == (one is not None):
         raise click.UsageError("Give API and ORG_ID, or --all.")
-    _call(url, admin_token, "DELETE", one or "/orgs")
+    if one is None:
+        _call(url, admin_token, "DELETE", "/orgs")
+    else:
+        _call(url, admin_token, "POST", one)
     click.echo("reset")
 
 

@@ -17,6 +17,10 @@ from usagemock.domain.usage import Ingest, UsageCurve
 
 Account = KenbunAccount | TimbalAccount
 
+# What an org's ingests may add up to (assumed): with plan counts of at most 10**15 and organic
+# usage of at most 10**15 a period, every count either API reports stays far inside int64.
+MAX_INGESTED = 10**15
+
 
 @dataclass(frozen=True)
 class OrgRecord:

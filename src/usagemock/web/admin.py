@@ -7,17 +7,25 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from connexion import NoContent
 from connexion.exceptions import ProblemException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from usagemock.domain.clock import ClockState, parse_step
+from usagemock.domain.clock import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_STEP_YEARS,
+    ClockState,
+    calendar_moment,
+    in_calendar,
+    parse_step,
+)
 from usagemock.domain.faults import Fault
 from usagemock.domain.periods import isoformat
-from usagemock.domain.records import OrgRecord, from_json, to_json
+from usagemock.domain.records import MAX_INGESTED, OrgRecord, from_json, to_json
 from usagemock.engine import UnknownScenario
 from usagemock.errors import FixtureError
 from usagemock.specs import load_bundled
@@ -28,10 +36,6 @@ from usagemock.web.paths import restore
 
 PREFIX = "/_usagemock"
 
-# The mock's calendar. Billing maths adds months to these moments and every date goes out as
-# four-digit RFC 3339, so a clock or ingest in year 220 or 9999 could not be answered.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 _RECORD_MOMENTS = (("anchor",), ("applied_at",), ("organic", "since"), ("trial", "ends_at"))
 
 
@@ -39,36 +43,42 @@ def _bad_request(detail: str) -> ProblemException:
     return ProblemException(status=400, title="Bad Request", detail=detail)
 
 
-def _in_calendar(moment: datetime, where: str) -> datetime:
-    if not EARLIEST <= moment < LATEST:
-        raise _bad_request(
-            f"{where} would be {moment.isoformat()}, outside the mock's calendar; use a moment "
-            f"from {isoformat(EARLIEST)} to before {isoformat(LATEST)}."
-        )
-    return moment
+def _conflict(detail: str) -> ProblemException:
+    """A valid request the mock's state cannot take.
+
+    RFC 9110 names 409 for a PUT inconsistent with its target, or a change that conflicts with
+    the resource's current state.
+    """
+    return ProblemException(status=409, title="Conflict", detail=detail)
 
 
-def _instant(text: str, where: str) -> datetime:
-    """An RFC 3339 moment from a request (``t``/``z`` in any case), inside the mock's calendar."""
+def _instant(text: str, where: str, *, slack_years: int = 0) -> datetime:
+    """An RFC 3339 moment from a request, inside the mock's calendar (see specs/admin.yaml)."""
     try:
-        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError as exc:  # a leap second (:60) is valid RFC 3339 but no Python datetime
-        raise _bad_request(f"{where} is {text!r}, which the mock cannot use ({exc}).") from None
-    return _in_calendar(moment, where)
+        return calendar_moment(text, slack_years=slack_years)
+    except ValueError as exc:  # the schema's pattern lets no such moment through; kept as a net
+        raise _bad_request(f"{where}: {exc}.") from None
 
 
 def _with_moments_checked(body: dict[str, Any]) -> dict[str, Any]:
     """``body`` (an OrgRecord) with every moment checked and written as ``...Z``."""
     data: dict[str, Any] = json.loads(json.dumps(body))
+    moment = functools.partial(_instant, slack_years=MAX_STEP_YEARS)
     for path in _RECORD_MOMENTS:
         *parents, key = path
         holder: Any = data
         for name in parents:
             holder = holder.get(name) if isinstance(holder, dict) else None
         if isinstance(holder, dict) and isinstance(holder.get(key), str):
-            holder[key] = isoformat(_instant(holder[key], "/".join(path)))
+            holder[key] = isoformat(moment(holder[key], "/".join(path)))
     for index, ingest in enumerate(data.get("ingests", [])):
-        ingest["at"] = isoformat(_instant(ingest["at"], f"ingests/{index}/at"))
+        ingest["at"] = isoformat(moment(ingest["at"], f"ingests/{index}/at"))
+    total = sum(ingest["amount"] for ingest in data.get("ingests", []))
+    if total > MAX_INGESTED:
+        raise _bad_request(
+            f"ingests: the amounts add up to {total}, more than the {MAX_INGESTED} an org may "
+            "hold; send fewer or smaller ingests."
+        )
     return data
 
 
@@ -97,7 +107,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
     def check_fault(api: str, fault: Fault | None) -> None:
         errors = sorted(s for s in ctx.statuses[api] if s >= 400)
         if fault is not None and fault.status is not None and fault.status not in errors:
-            raise _bad_request(
+            raise _conflict(
                 f"Status {fault.status} is not documented by the {api} API, so a client could "
                 f"not expect it; use one of {', '.join(map(str, errors))}."
             )
@@ -130,16 +140,16 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
         return clock_view(engine.freeze(body["frozen"]))
 
     async def advance_clock(body: dict[str, Any]) -> Any:
-        try:
+        try:  # the schema's pattern lets only well-formed steps through
             step = parse_step(body["by"])
-        except ValueError as exc:
-            raise _bad_request(str(exc)) from None
-        try:
-            _in_calendar(engine.now() + step, "The clock")
-        except (OverflowError, ValueError):
-            raise _bad_request(
-                f"{body['by']} is more than the mock's calendar can take; use a shorter step."
-            ) from None
+            fits = in_calendar(engine.now() + step)
+        except (OverflowError, ValueError):  # a step past what a datetime can hold
+            fits = False
+        if not fits:
+            raise _conflict(
+                f"Advancing the clock ({isoformat(engine.now())}) by {body['by']} would leave "
+                f"the mock's calendar (years {FIRST_YEAR} to {LAST_YEAR}); use a shorter step."
+            )
         return clock_view(engine.advance(step))
 
     async def list_orgs() -> Any:
@@ -154,7 +164,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
 
     async def replace_org(api: str, org_id: str, body: dict[str, Any]) -> Any:
         if (body["api"], body["org_id"]) != (api, org_id):
-            raise _bad_request(
+            raise _conflict(
                 f"The record is for {body['api']}/{body['org_id']} but the path names "
                 f"{api}/{org_id}; they must agree."
             )
@@ -164,7 +174,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
 
     async def reset_org(api: str, org_id: str) -> Any:
         engine.reset(api, org_id)
-        return NoContent, 204
+        return org_view(current(api, org_id), False)
 
     async def apply_scenario(api: str, org_id: str, body: dict[str, Any]) -> Any:
         try:
@@ -172,11 +182,17 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
         except UnknownScenario as exc:
             raise ProblemException(status=404, title="Not Found", detail=str(exc)) from None
         except FixtureError as exc:
-            raise _bad_request(str(exc)) from None
+            raise _conflict(str(exc)) from None
         return org_view(record, True)
 
     async def ingest(api: str, org_id: str, body: dict[str, Any]) -> Any:
         at = _instant(body["at"], "at") if "at" in body else None
+        held = sum(i.amount for i in current(api, org_id).ingests)
+        if held + body["amount"] > MAX_INGESTED:
+            raise _conflict(
+                f"{api}/{org_id} holds {held} ingested already; {body['amount']} more would pass "
+                f"the {MAX_INGESTED} an org may hold. Reset the org or ingest less."
+            )
         return org_view(engine.ingest(api, org_id, body["amount"], at), True)
 
     async def set_fault(api: str, org_id: str, body: dict[str, Any]) -> Any:

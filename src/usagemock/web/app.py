@@ -213,7 +213,8 @@ class PrefixRouter:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        first = scope["path"].split("/", 2)[1]
+        # "*" (as in ``OPTIONS *``) is a request target but no path: it names no app of ours
+        first = scope["path"].split("/", 2)[1] if scope["path"].startswith("/") else ""
         app = self._apps.get(first, self._fallback)
         if app is not None:
             await app(scope, receive, send)

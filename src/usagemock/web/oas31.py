@@ -78,9 +78,44 @@ def compiled(schema: Any, validator_cls: type = Draft202012Validator) -> Any:
 
 
 def describe(error: ValidationError) -> str:
-    """Say which value failed and why, without dumping the schema."""
+    """Say which field failed, why, and what it takes, without dumping the value or the schema."""
+    error = _innermost(error)
     where = "/".join(str(part) for part in error.absolute_path)
-    return f"{error.message} (at '{where}')" if where else error.message
+    if error.validator in ("oneOf", "anyOf"):
+        message = "matches none of the forms its schema allows"
+    elif error.validator == "pattern":  # the regex says less than the schema's description
+        message = f"{error.instance!r} is not in the form its schema allows"
+    else:  # messages quote the value: a long one would bury the field name
+        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+    text = f"{message} (at '{where}')" if where else message
+    hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+    return f"{text}; expected: {' '.join(hint.split())}" if hint else text
+
+
+def _innermost(error: ValidationError) -> ValidationError:
+    """Inside ``oneOf``/``anyOf``, the error of the branch the value was meant for.
+
+    A branch whose ``const`` or top-level ``type`` fails is another shape altogether (a Kenbun
+    record is no Timbal record); of the rest, the one with the fewest errors is the closest.
+    When no branch is closer than another, the error itself (and its description) says most.
+    """
+
+    def fit(errors: list[ValidationError]) -> tuple[bool, int]:
+        other_shape = any(
+            e.validator == "const" or (e.validator == "type" and not e.relative_path)
+            for e in errors
+        )
+        return other_shape, len(errors)
+
+    while error.context:
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        ranked = sorted(branches.values(), key=fit)
+        if len(ranked) > 1 and fit(ranked[0]) == fit(ranked[1]):
+            break
+        error = max(ranked[0], key=lambda e: len(e.absolute_path))
+    return error
 
 
 class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]

@@ -1,0 +1,99 @@
+"""The one YAML reader (specs, fixtures, scenarios): a file it cannot use is one line, exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from usagemock.access import load_access
+from usagemock.errors import UsageMockError
+from usagemock.scenarios import load_scenarios
+from usagemock.specs import load_document
+from usagemock.yamlfile import MAX_BYTES, MAX_SPEC_BYTES
+
+SELF_REFERENCE = "tokens: &a\n  t1: *a\n"
+BAD_FILES = {
+    "not_utf8": (b"tokens:\n  t\xe9: {org: org_a}\n", "not UTF-8 text (byte 11 is 0xe9)"),
+    "self_reference": (
+        SELF_REFERENCE.encode(),
+        ":1:9: the value anchored here (&name) is used again",
+    ),
+    "billion_laughs": (
+        b"a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + b"".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}]\n".encode()
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+        + b"tokens: *i\n",
+        "used again through an alias (*name)",
+    ),
+    "duplicate_key": (
+        b"tokens:\n  t1: {org: org_a}\n  t1: {org: org_b}\n",
+        ":3:3: the key 't1' is given twice (first on line 2); keep one",
+    ),
+    "nan": (
+        b"description: x\nkenbun:\n  usage: {share_of_limit: .nan}\n",
+        ":3:27: .nan is not a finite number",
+    ),
+    "inf": (
+        b"description: x\nkenbun:\n  usage: {share_of_limit: .inf}\n",
+        ":3:27: .inf is not a finite number",
+    ),
+}
+TOO_BIG = {
+    "fixtures": (b"#" * (MAX_BYTES + 1), "larger than 256 KiB, the most usagemock reads"),
+    "scenarios": (b"#" * (MAX_BYTES + 1), "larger than 256 KiB, the most usagemock reads"),
+    "spec": (b"#" * (MAX_SPEC_BYTES + 1), "larger than 8192 KiB, the most usagemock reads"),
+}
+
+LOADERS: dict[str, Callable[[Path], Any]] = {
+    "fixtures": load_access,
+    "scenarios": lambda path: load_scenarios(path.parent),
+    "spec": load_document,
+}
+
+
+@pytest.mark.parametrize("loader", sorted(LOADERS))
+@pytest.mark.parametrize("case", [*sorted(BAD_FILES), "too_big"])
+def test_a_file_the_reader_cannot_use_is_one_line_naming_file_and_reason(
+    tmp_path: Path, loader: str, case: str
+) -> None:
+    """Non-UTF-8, aliases, duplicate keys, .nan/.inf and oversize files: one line, no traceback."""
+    content, says = TOO_BIG[loader] if case == "too_big" else BAD_FILES[case]
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    started = time.monotonic()
+    with pytest.raises(UsageMockError) as caught:
+        LOADERS[loader](path)
+    assert time.monotonic() - started < 1.0
+    message = str(caught.value)
+    assert message.startswith(str(path)) and says in message, message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("lint", "{path}"), ("serve", "--fixtures", "{path}"), ("serve", "--scenarios", "{dir}")],
+)
+def test_the_cli_says_one_line_and_exits_2_for_an_unreadable_file(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """``lint``, ``serve --fixtures`` and ``serve --scenarios`` exit 2 with one line on stderr."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(SELF_REFERENCE)
+    argv = [a.format(path=path, dir=tmp_path) for a in args]
+    result = subprocess.run(
+        [sys.executable, "-m", "usagemock", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "used again through an alias (*name)" in result.stderr

@@ -50,13 +50,25 @@ class AccessPolicy:
             return Principal(token=token, org_id=None, org_from_token=True, readable=None)
         return self.tokens.get(token)
 
-    def org_name(self, org_id: str) -> str | None:
-        """The name a fixtures file gives ``org_id``, if any."""
-        return (self.org_names or {}).get(org_id)
+    def org_settings(self) -> dict[str, tuple[str | None, str | None]]:
+        """(name, first scenario) of each org the fixtures file describes.
 
-    def scenario_for(self, org_id: str, principal: Principal) -> str | None:
-        """The scenario a fixtures file starts ``org_id`` in: the org's own, else the token's."""
-        return (self.org_scenarios or {}).get(org_id) or principal.scenario
+        An org without a scenario of its own starts in that of the first token it belongs to.
+        """
+        tokens = (self.tokens or {}).values()
+        orgs = set(self.org_names or {}) | set(self.org_scenarios or {})
+        orgs |= {p.org_id for p in tokens if p.org_id is not None and p.scenario}
+        token_scenarios: dict[str, str] = {}
+        for principal in tokens:
+            if principal.org_id is not None and principal.scenario:
+                token_scenarios.setdefault(principal.org_id, principal.scenario)
+        return {
+            org: (
+                (self.org_names or {}).get(org),
+                (self.org_scenarios or {}).get(org) or token_scenarios.get(org),
+            )
+            for org in orgs
+        }
 
     def scenario_names(self) -> set[str]:
         """Every scenario the fixtures file names (to check they exist)."""

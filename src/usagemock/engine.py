@@ -132,7 +132,7 @@ class Engine:
         return self.fixtures.get(org_id) or OrgFixture()
 
     def _first_scenario(self, api: str, org_id: str, token_scenario: str | None) -> str | None:
-        """The scenario an org starts in: its fixture's, the token's, the server's; if for api."""
+        """The scenario an org starts in (its fixture's, the token's, the server's), if for api."""
         name = self._fixture(org_id).scenario or token_scenario or self.default_scenario
         return name if name is not None and api in self.scenario(name).sections else None
 

@@ -73,7 +73,8 @@ class Store(Protocol):
 
     ``read()`` gives a consistent snapshot; ``write()`` a transaction serializable against
     every other write transaction of every process using the same storage. A write leaving by
-    an exception changes nothing. Transactions do not nest.
+    an exception changes nothing; a committed one survives the process being killed.
+    Transactions do not nest.
     """
 
     def read(self) -> AbstractContextManager[StateView]:

@@ -83,7 +83,7 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
 def problems_after_restart(
     writes: list[Write], finals: dict[str, dict[str, Any]], final_clock: datetime
 ) -> tuple[int, int, list[str]]:
-    """(acknowledged ingests, of those found, why acknowledged writes are missing)."""
+    """(acknowledged ingests no later write replaced, of those found, what is missing and why)."""
     acked = [w for w in writes if w.status is not None]
     maybe = [w for w in writes if w.status is None]
     problems = []
@@ -180,7 +180,8 @@ def soak_round(
         "writes acknowledged": sum(w.status is not None for w in writes),
         "refused": sum(w.status is not None and w.status >= 400 for w in writes),
         "unanswered (killed)": sum(w.status is None for w in writes),
-        "acknowledged ingests checked": ingests,
+        "ingests acknowledged": sum(w.status is not None and w.op.kind == "ingest" for w in writes),
+        "still on their base": ingests,
         "found": found,
         "lost": ingests - found,
         "other problems": len(problems) - (ingests - found),

@@ -55,19 +55,14 @@ class AccessPolicy:
 
         An org without a scenario of its own starts in that of the first token it belongs to.
         """
-        tokens = (self.tokens or {}).values()
-        orgs = set(self.org_names or {}) | set(self.org_scenarios or {})
-        orgs |= {p.org_id for p in tokens if p.org_id is not None and p.scenario}
-        token_scenarios: dict[str, str] = {}
-        for principal in tokens:
+        by_token: dict[str, str] = {}
+        for principal in (self.tokens or {}).values():
             if principal.org_id is not None and principal.scenario:
-                token_scenarios.setdefault(principal.org_id, principal.scenario)
+                by_token.setdefault(principal.org_id, principal.scenario)
+        names, scenarios = self.org_names or {}, self.org_scenarios or {}
         return {
-            org: (
-                (self.org_names or {}).get(org),
-                (self.org_scenarios or {}).get(org) or token_scenarios.get(org),
-            )
-            for org in orgs
+            org: (names.get(org), scenarios.get(org) or by_token.get(org))
+            for org in {*names, *scenarios, *by_token}
         }
 
     def scenario_names(self) -> set[str]:

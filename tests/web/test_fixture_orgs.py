@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -66,3 +67,18 @@ async def test_a_reset_org_returns_to_its_fixture_settings(make_client: MakeClie
             "/timbal/orgs/org_initech/billing/overage", headers=bearer("acme-admin")
         )
     assert summary.json()["used_credits"] == HEAVY_OVERAGE_USED
+
+
+async def test_a_token_scenario_starts_its_org_on_admin_writes_too(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    """A token's scenario is its org's start: an admin ingest before any read lands on top of it."""
+    fixtures = tmp_path / "access.yaml"
+    fixtures.write_text("tokens:\n  t1: {org: org_t, scenario: past_due}\n  t2: {org: org_u}\n")
+    async with make_client(fixtures=fixtures) as client:
+        ingested = await client.post(f"{ADMIN}/kenbun/org_t/ingest", json={"amount": 7})
+        usage = (await client.get("/kenbun/usage", headers=bearer("t1"))).json()
+        other = await record(client, "kenbun", "org_u")
+    assert ingested.json()["record"]["scenario"] == "past_due"
+    assert usage["subscription_status"] == "past_due"
+    assert other["scenario"] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -241,3 +242,12 @@ def test_ingest_times_keep_their_microseconds_and_order() -> None:
         (NOW, 1),
         (NOW + timedelta(microseconds=1), 2),
     ]
+
+
+def test_a_nested_transaction_is_refused_not_a_hang() -> None:
+    """Opening a transaction inside another on one store fails at once instead of deadlocking."""
+    store = SQLiteStore(MEMORY, seed=0)
+    with store.write(), pytest.raises(sqlite3.OperationalError, match="within a transaction"):
+        store.read().__enter__()
+    put(store, _kenbun())
+    assert get(store) == _kenbun()

@@ -148,11 +148,11 @@ class Engine:
         org_id: str,
         *,
         scenario: str | None = None,
-        first_scenario: str | None = None,
+        token_scenario: str | None = None,
     ) -> OrgRecord:
         """The record the API answers from (see the module docstring for the order).
 
-        ``scenario`` applies just for this request (nothing is stored); ``first_scenario`` is
+        ``scenario`` applies just for this request (nothing is stored); ``token_scenario`` is
         the scenario the request's token starts orgs in. An org whose start is a scenario gets
         it stored the first time it is seen, so its timeline counts from then.
         """
@@ -162,10 +162,9 @@ class Engine:
             stored = state.get(api, org_id)
         if stored is not None:
             return stored
-        first = self._first_scenario(api, org_id, first_scenario)
-        if first is None:
+        if self._first_scenario(api, org_id, token_scenario) is None:
             return self.generated(api, org_id)
-        return self._change(api, org_id, lambda state, current, now: None, first_scenario)
+        return self._change(api, org_id, lambda state, current, now: None, token_scenario)
 
     def _change(
         self,

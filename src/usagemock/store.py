@@ -102,8 +102,10 @@ class SQLiteStore:
 
     def __init__(self, path: Path | str, *, seed: int) -> None:
         self.path = str(path)
-        # One connection per store; a lock keeps two threads from sharing one transaction.
-        self._lock = threading.Lock()
+        # One connection per store; a lock keeps two threads from sharing one transaction. It is
+        # reentrant so that a nested transaction fails (SQLite refuses a second BEGIN) instead
+        # of waiting for itself forever.
+        self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False

@@ -194,7 +194,7 @@ def timbal_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
             "timbal",
             org_id,
             scenario=answer.scenario(),
-            first_scenario=principal.scenario,
+            token_scenario=principal.scenario,
         )
         return await answer.deliver(record)
 
@@ -222,7 +222,7 @@ def kenbun_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
             "kenbun",
             org_id,
             scenario=answer.scenario(),
-            first_scenario=principal.scenario,
+            token_scenario=principal.scenario,
         )
         return await answer.deliver(record)
 

@@ -177,13 +177,12 @@ class Engine:
 
         An org without a record first gets its starting record, in the same transaction.
         """
-        base = self.generated(api, org_id)  # outside the lock: generating is the slow part
         first = self._first_scenario(api, org_id, token_scenario)
         with self.store.write() as state:
             now = self.shows(state.clock())
             current = state.get(api, org_id)
             if current is None:
-                current = self._starting(base, first, now)
+                current = self._starting(self.generated(api, org_id), first, now)
                 state.put(current)
             change(state, current, now)
             return state.get(api, org_id) or current

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,14 +69,36 @@ records = st.builds(
 NOW = datetime(2026, 3, 17, 14, 30, tzinfo=UTC)
 
 
+def put(store: SQLiteStore, record: OrgRecord) -> None:
+    """Store ``record`` whole, in a transaction of its own."""
+    with store.write() as state:
+        state.put(record)
+
+
+def get(store: SQLiteStore, api: str = "kenbun", org_id: str = "org_a") -> OrgRecord | None:
+    """An org's stored record, read in a snapshot."""
+    with store.read() as state:
+        return state.get(api, org_id)
+
+
+def add(store: SQLiteStore, record: OrgRecord, *ingests: Ingest) -> None:
+    """Store ``record`` unless its org has one, then append ``ingests``, in one transaction."""
+    with store.write() as state:
+        if state.get(record.api, record.org_id) is None:
+            state.put(record)
+        for ingest in ingests:
+            state.add_ingest(record.api, record.org_id, ingest)
+
+
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(record=records)
 def test_a_stored_record_reads_back_equal(record: OrgRecord) -> None:
     """Whatever a record holds, storing it and reading it back gives the same record."""
     store = SQLiteStore(MEMORY, seed=0)
-    store.put(record)
-    assert store.get(record.api, record.org_id) == record
-    assert store.orgs() == [(record.api, record.org_id)]
+    put(store, record)
+    assert get(store, record.api, record.org_id) == record
+    with store.read() as state:
+        assert state.orgs() == [(record.api, record.org_id)]
 
 
 @settings(max_examples=60)
@@ -92,9 +115,20 @@ def test_put_replaces_the_record_and_its_ingests(record: OrgRecord, first: OrgRe
     store = SQLiteStore(MEMORY, seed=0)
     earlier = replace(first, account=replace(first.account, org_id=record.org_id))
     if earlier.api == record.api:
-        store.put(earlier)
-    store.put(record)
-    assert store.get(record.api, record.org_id) == record
+        put(store, earlier)
+    put(store, record)
+    assert get(store, record.api, record.org_id) == record
+
+
+@settings(max_examples=30)
+@given(record=records, fault=st.none() | faults)
+def test_set_fault_changes_only_the_fault(record: OrgRecord, fault: Fault | None) -> None:
+    """Setting an org's fault keeps its account, scenario and every ingest."""
+    store = SQLiteStore(MEMORY, seed=0)
+    put(store, record)
+    with store.write() as state:
+        state.set_fault(record.api, record.org_id, fault)
+    assert get(store, record.api, record.org_id) == replace(record, fault=fault)
 
 
 def _kenbun(org_id: str = "org_a", limit: int = 500_000) -> OrgRecord:
@@ -114,21 +148,22 @@ def test_state_survives_a_restart_on_the_same_file(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
     first = SQLiteStore(path, seed=5)
     record = _kenbun()
-    first.put(record)
-    first.add_ingest(record, Ingest(NOW, 1234))
+    add(first, record, Ingest(NOW, 1234))
     clock = ClockState(frozen_at=NOW)
-    first.set_clock(clock)
+    with first.write() as state:
+        state.set_clock(clock)
     del first
 
     again = SQLiteStore(path, seed=5)
-    assert again.get("kenbun", "org_a") == replace(record, ingests=(Ingest(NOW, 1234),))
-    assert again.clock() == clock
+    assert get(again) == replace(record, ingests=(Ingest(NOW, 1234),))
+    with again.read() as state:
+        assert state.clock() == clock
 
 
 def test_a_file_made_with_another_seed_is_refused_with_the_fix(tmp_path: Path) -> None:
     """One seed's orgs are not mixed with another's: the error says which flag to pass."""
     path = tmp_path / "state.sqlite3"
-    SQLiteStore(path, seed=5).put(_kenbun())
+    put(SQLiteStore(path, seed=5), _kenbun())
     with pytest.raises(ConfigError) as caught:
         SQLiteStore(path, seed=6)
     message = str(caught.value)
@@ -145,61 +180,74 @@ def test_a_file_that_is_not_a_database_is_refused_with_the_fix(tmp_path: Path) -
     assert str(path) in str(caught.value)
 
 
-def test_create_keeps_the_record_already_there() -> None:
-    """``create`` stores a first record but never overwrites one: the stored one comes back."""
+def test_a_failed_write_transaction_changes_nothing() -> None:
+    """A write transaction left by an exception is rolled back whole."""
     store = SQLiteStore(MEMORY, seed=0)
-    first = _kenbun(limit=100)
-    assert store.create(first) == first
-    store.add_ingest(first, Ingest(NOW, 9))
-    kept = store.create(_kenbun(limit=999))
-    assert kept == replace(first, ingests=(Ingest(NOW, 9),))
-    assert store.get("kenbun", "org_a") == kept
+    add(store, _kenbun(), Ingest(NOW, 1))
+    with pytest.raises(RuntimeError), store.write() as state:
+        state.add_ingest("kenbun", "org_a", Ingest(NOW, 2))
+        state.set_clock(ClockState(frozen_at=NOW))
+        raise RuntimeError("changed my mind")
+    assert get(store) == replace(_kenbun(), ingests=(Ingest(NOW, 1),))
+    with store.read() as state:
+        assert state.clock() == ClockState()
 
 
-def test_add_ingest_stores_the_record_only_when_the_org_is_new() -> None:
-    """The first ingest stores the org's record; later ones append without replacing it."""
-    store = SQLiteStore(MEMORY, seed=0)
-    store.add_ingest(_kenbun(limit=100), Ingest(NOW, 1))
-    store.add_ingest(_kenbun(limit=999), Ingest(NOW + timedelta(hours=1), 2))
-    stored = store.get("kenbun", "org_a")
-    assert stored is not None
-    assert stored.account.plan.free_tier_limit == 100
-    assert [i.amount for i in stored.ingests] == [1, 2]
+def test_a_read_snapshot_does_not_see_a_later_commit(tmp_path: Path) -> None:
+    """A read transaction sees one version of the file: a write committed meanwhile stays out."""
+    path = tmp_path / "state.sqlite3"
+    reader, writer = SQLiteStore(path, seed=0), SQLiteStore(path, seed=0)
+    add(writer, _kenbun(), Ingest(NOW, 1))
+    with reader.read() as state:
+        before = state.get("kenbun", "org_a")
+        add(writer, _kenbun(), Ingest(NOW, 2))
+        assert state.get("kenbun", "org_a") == before
+    assert get(reader) == replace(_kenbun(), ingests=(Ingest(NOW, 1), Ingest(NOW, 2)))
 
 
 def test_reset_forgets_one_org_and_clear_forgets_all_but_the_clock() -> None:
     """Deleting reports whether the org had a record; clearing empties orgs and keeps the clock."""
     store = SQLiteStore(MEMORY, seed=0)
     for org in ("org_a", "org_b"):
-        store.add_ingest(_kenbun(org), Ingest(NOW, 5))
-    store.set_clock(ClockState(offset=timedelta(days=3)))
+        add(store, _kenbun(org), Ingest(NOW, 5))
+    with store.write() as state:
+        state.set_clock(ClockState(offset=timedelta(days=3)))
+        assert state.delete("kenbun", "org_a") is True
+        assert state.delete("kenbun", "org_a") is False
+        assert state.get("kenbun", "org_a") is None
+        assert state.orgs() == [("kenbun", "org_b")]
+    add(store, _kenbun("org_a"), Ingest(NOW, 1))
+    assert get(store) == replace(_kenbun("org_a"), ingests=(Ingest(NOW, 1),))
 
-    assert store.delete("kenbun", "org_a") is True
-    assert store.delete("kenbun", "org_a") is False
-    assert store.get("kenbun", "org_a") is None
-    assert store.orgs() == [("kenbun", "org_b")]
-    store.add_ingest(_kenbun("org_a"), Ingest(NOW, 1))
-    assert store.get("kenbun", "org_a") == replace(_kenbun("org_a"), ingests=(Ingest(NOW, 1),))
-
-    store.clear()
-    assert store.orgs() == []
-    assert store.clock() == ClockState(offset=timedelta(days=3))
+    with store.write() as state:
+        state.clear()
+    with store.read() as state:
+        assert state.orgs() == []
+        assert state.clock() == ClockState(offset=timedelta(days=3))
 
 
 def test_an_untouched_store_follows_real_time() -> None:
     """Until someone sets it, the stored clock is real time: not frozen, no offset."""
-    assert SQLiteStore(MEMORY, seed=0).clock() == ClockState()
+    with SQLiteStore(MEMORY, seed=0).read() as state:
+        assert state.clock() == ClockState()
 
 
 def test_ingest_times_keep_their_microseconds_and_order() -> None:
     """An ingest a microsecond after another is stored as such and read back in time order."""
     store = SQLiteStore(MEMORY, seed=0)
-    record = _kenbun()
-    store.add_ingest(record, Ingest(NOW + timedelta(microseconds=1), 2))
-    store.add_ingest(record, Ingest(NOW, 1))
-    stored = store.get("kenbun", "org_a")
+    add(store, _kenbun(), Ingest(NOW + timedelta(microseconds=1), 2), Ingest(NOW, 1))
+    stored = get(store)
     assert stored is not None
     assert [(i.at, i.amount) for i in stored.ingests] == [
         (NOW, 1),
         (NOW + timedelta(microseconds=1), 2),
     ]
+
+
+def test_a_nested_transaction_is_refused_not_a_hang() -> None:
+    """Opening a transaction inside another on one store fails at once instead of deadlocking."""
+    store = SQLiteStore(MEMORY, seed=0)
+    with store.write(), pytest.raises(sqlite3.OperationalError, match="within a transaction"):
+        store.read().__enter__()
+    put(store, _kenbun())
+    assert get(store) == _kenbun()

@@ -1,4 +1,4 @@
-"""Several uvicorn workers share one state file: no lost ingest, and state survives a restart."""
+"""Workers sharing one state file lose no ingest or clock advance; state survives a restart."""
 
 from __future__ import annotations
 
@@ -108,20 +108,18 @@ def written_bytes(pids: list[int]) -> dict[int, int]:
     return out
 
 
-async def ingest_all(url: str, amounts: list[int]) -> list[int]:
-    """POST every amount to the org's ingest, ``CONCURRENCY`` at a time; the statuses."""
+async def post_all(url: str, path: str, bodies: list[dict[str, Any]]) -> list[int]:
+    """POST every body to ``path``, ``CONCURRENCY`` at a time; the statuses."""
     gate = asyncio.Semaphore(CONCURRENCY)
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
 
-        async def one(amount: int) -> int:
+        async def one(body: dict[str, Any]) -> int:
             async with gate:
-                response = await client.post(f"{ORG}/ingest", json={"amount": amount})
+                response = await client.post(path, json=body)
                 return response.status_code
 
-        return await asyncio.wait_for(
-            asyncio.gather(*(one(amount) for amount in amounts)), LOAD_TIMEOUT
-        )
+        return await asyncio.wait_for(asyncio.gather(*(one(body) for body in bodies)), LOAD_TIMEOUT)
 
 
 def org_view(url: str, path: str = ORG) -> dict[str, Any]:
@@ -139,7 +137,8 @@ def test_parallel_ingests_from_three_workers_lose_nothing(tmp_path: Path) -> Non
         before = org_view(server.url)
         workers = server.workers()
         written = written_bytes(workers)
-        statuses = asyncio.run(ingest_all(server.url, amounts))
+        bodies = [{"amount": amount} for amount in amounts]
+        statuses = asyncio.run(post_all(server.url, f"{ORG}/ingest", bodies))
         grew = {
             pid for pid, n in written_bytes(workers).items() if n - written.get(pid, n) > 20_000
         }
@@ -154,6 +153,16 @@ def test_parallel_ingests_from_three_workers_lose_nothing(tmp_path: Path) -> Non
     assert +added == Counter(amounts)
     if written:  # /proc is readable: the load was spread over several worker processes
         assert len(grew) >= 2, f"only {len(grew)} of workers {workers} served the ingests"
+
+
+def test_parallel_clock_advances_over_two_workers_all_count(tmp_path: Path) -> None:
+    """100 concurrent one-hour advances over 2 workers move the clock exactly 100 hours."""
+    with serving(tmp_path, tmp_path / "state.sqlite3", "--workers", "2", "--now", NOW) as server:
+        bodies = [{"by": "PT1H"}] * 100
+        statuses = asyncio.run(post_all(server.url, "/_usagemock/clock/advance", bodies))
+        clock = httpx.get(f"{server.url}/_usagemock/clock").json()
+    assert statuses == [200] * 100
+    assert clock["now"] == "2026-03-21T18:30:00Z"  # NOW + 100 h
 
 
 def test_a_restart_keeps_ingests_scenario_and_clock(tmp_path: Path) -> None:

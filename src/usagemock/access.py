@@ -50,13 +50,20 @@ class AccessPolicy:
             return Principal(token=token, org_id=None, org_from_token=True, readable=None)
         return self.tokens.get(token)
 
-    def org_name(self, org_id: str) -> str | None:
-        """The name a fixtures file gives ``org_id``, if any."""
-        return (self.org_names or {}).get(org_id)
+    def org_settings(self) -> dict[str, tuple[str | None, str | None]]:
+        """(name, first scenario) of each org the fixtures file describes.
 
-    def scenario_for(self, org_id: str, principal: Principal) -> str | None:
-        """The scenario a fixtures file starts ``org_id`` in: the org's own, else the token's."""
-        return (self.org_scenarios or {}).get(org_id) or principal.scenario
+        An org without a scenario of its own starts in that of the first token it belongs to.
+        """
+        by_token: dict[str, str] = {}
+        for principal in (self.tokens or {}).values():
+            if principal.org_id is not None and principal.scenario:
+                by_token.setdefault(principal.org_id, principal.scenario)
+        names, scenarios = self.org_names or {}, self.org_scenarios or {}
+        return {
+            org: (names.get(org), scenarios.get(org) or by_token.get(org))
+            for org in {*names, *scenarios, *by_token}
+        }
 
     def scenario_names(self) -> set[str]:
         """Every scenario the fixtures file names (to check they exist)."""

@@ -1,15 +1,21 @@
 """The stateful mock: resolves each org's record and moves it through time.
 
 An org's record comes from, in order: a scenario asked for on this request; the stored record
-(anything the admin API, a fixture or a default scenario put there); else the org as generated
-from the seed. Evaluating a record at the clock's ``now`` gives what the APIs report, so
-periods roll over, trials end and timelines play out without background work.
+(anything the admin API, a fixture or a default scenario put there); else the org as it starts:
+generated from the seed, with the name its fixture gives it, in its first scenario (the
+fixture's, else the token's, else the server's). Evaluating a record at the clock's ``now``
+gives what the APIs report, so periods roll over, trials end and timelines play out without
+background work.
+
+Every change is one store write transaction that reads what it builds on (the clock, the
+org's record) inside it, so changes from several workers serialize and none is lost; an org
+that has no record yet gets its starting record in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from usagemock.domain import kenbun, timbal
@@ -19,7 +25,7 @@ from usagemock.domain.records import OrgRecord
 from usagemock.domain.usage import Ingest
 from usagemock.errors import UsageMockError
 from usagemock.scenarios import Scenario, apply
-from usagemock.store import Store
+from usagemock.store import State, Store
 
 
 def real_time() -> datetime:
@@ -29,6 +35,16 @@ def real_time() -> datetime:
 
 class UnknownScenario(UsageMockError):
     """A scenario name that is not loaded."""
+
+
+@dataclass(frozen=True)
+class OrgFixture:
+    """What a fixtures file says about one org id (for both APIs)."""
+
+    name: str | None = None
+    """The org's name (Kenbun's ``org_name``) instead of a generated one."""
+    scenario: str | None = None
+    """The scenario the org starts in, applied when it first gets a record."""
 
 
 class Engine:
@@ -41,12 +57,14 @@ class Engine:
         *,
         seed: int,
         default_scenario: str | None = None,
+        fixtures: Mapping[str, OrgFixture] | None = None,
         real_clock: Callable[[], datetime] = real_time,
     ) -> None:
         self.store = store
         self.scenarios = dict(scenarios)
         self.seed = seed
         self.default_scenario = default_scenario
+        self.fixtures = dict(fixtures or {})
         self._real = real_clock
         if default_scenario is not None:
             self.scenario(default_scenario)
@@ -55,36 +73,42 @@ class Engine:
 
     def now(self) -> datetime:
         """The mock's current time (shared by every worker)."""
-        return self.store.clock().now(self._real())
+        return self.shows(self.clock())
+
+    def shows(self, clock: ClockState) -> datetime:
+        """The moment ``clock`` shows now."""
+        return clock.now(self._real())
 
     def clock(self) -> ClockState:
         """The shared clock."""
-        return self.store.clock()
+        with self.store.read() as state:
+            return state.clock()
+
+    def _move(self, change: Callable[[ClockState, datetime], ClockState]) -> ClockState:
+        """Replace the clock with ``change(clock, real time)``, in one transaction."""
+        with self.store.write() as state:
+            clock = change(state.clock(), self._real())
+            state.set_clock(clock)
+        return clock
 
     def set_now(self, moment: datetime, *, frozen: bool | None = None) -> ClockState:
         """Show ``moment`` now; ``frozen`` True stops the clock there, False lets it run."""
-        real = self._real()
-        clock = self.store.clock().set(moment, real)
-        if frozen is True:
-            clock = clock.freeze(real)
-        elif frozen is False:
-            clock = clock.resume(real)
-        self.store.set_clock(clock)
-        return clock
+
+        def change(clock: ClockState, real: datetime) -> ClockState:
+            clock = clock.set(moment, real)
+            if frozen is None:
+                return clock
+            return clock.freeze(real) if frozen else clock.resume(real)
+
+        return self._move(change)
 
     def advance(self, step: Step) -> ClockState:
         """Move the clock by ``step`` (an ISO 8601 duration, parsed)."""
-        clock = self.store.clock().advance(step, self._real())
-        self.store.set_clock(clock)
-        return clock
+        return self._move(lambda clock, real: clock.advance(step, real))
 
     def freeze(self, frozen: bool) -> ClockState:
         """Stop the clock at the moment it shows, or let it run again."""
-        real = self._real()
-        current = self.store.clock()
-        clock = current.freeze(real) if frozen else current.resume(real)
-        self.store.set_clock(clock)
-        return clock
+        return self._move(lambda clock, real: clock.freeze(real) if frozen else clock.resume(real))
 
     # -- records ----------------------------------------------------------------------------
 
@@ -97,63 +121,115 @@ class Engine:
                 f"No scenario named {name!r}; loaded: {', '.join(sorted(self.scenarios))}."
             ) from None
 
-    def generated(self, api: str, org_id: str, name: str | None = None) -> OrgRecord:
-        """The org as the seed makes it, before anyone changed it."""
+    def generated(self, api: str, org_id: str) -> OrgRecord:
+        """The org as the seed makes it, with the name its fixture gives it, before any change."""
         if api == "kenbun":
+            name = self._fixture(org_id).name
             return OrgRecord(kenbun.generate_account(org_id, self.seed, name))
         return OrgRecord(timbal.generate_account(org_id, self.seed))
+
+    def _fixture(self, org_id: str) -> OrgFixture:
+        return self.fixtures.get(org_id) or OrgFixture()
+
+    def _first_scenario(self, api: str, org_id: str, token_scenario: str | None) -> str | None:
+        """The scenario an org starts in (its fixture's, the token's, the server's), if for api."""
+        name = self._fixture(org_id).scenario or token_scenario or self.default_scenario
+        return name if name is not None and api in self.scenario(name).sections else None
+
+    def _starting(self, base: OrgRecord, first_scenario: str | None, now: datetime) -> OrgRecord:
+        """``base`` in its first scenario from ``now``, if it has one."""
+        if first_scenario is None:
+            return base
+        return apply(self.scenario(first_scenario), base, now)
 
     def record(
         self,
         api: str,
         org_id: str,
         *,
-        name: str | None = None,
         scenario: str | None = None,
-        first_scenario: str | None = None,
+        token_scenario: str | None = None,
     ) -> OrgRecord:
         """The record the API answers from (see the module docstring for the order).
 
-        ``scenario`` applies just for this request (nothing is stored); ``first_scenario`` (from
-        the fixtures file) or the server's default scenario is applied and stored the first time
-        the org is seen, so its timeline counts from then.
+        ``scenario`` applies just for this request (nothing is stored); ``token_scenario`` is
+        the scenario the request's token starts orgs in. An org whose start is a scenario gets
+        it stored the first time it is seen, so its timeline counts from then.
         """
         if scenario is not None:
-            return apply(self.scenario(scenario), self.generated(api, org_id, name), self.now())
-        stored = self.store.get(api, org_id)
+            return apply(self.scenario(scenario), self.generated(api, org_id), self.now())
+        with self.store.read() as state:
+            stored = state.get(api, org_id)
         if stored is not None:
             return stored
-        initial = first_scenario or self.default_scenario
-        if initial is None or api not in self.scenario(initial).sections:
-            return self.generated(api, org_id, name)
-        record = apply(self.scenario(initial), self.generated(api, org_id, name), self.now())
-        return self.store.create(record)
+        if self._first_scenario(api, org_id, token_scenario) is None:
+            return self.generated(api, org_id)
+        return self._change(api, org_id, lambda state, current, now: None, token_scenario)
+
+    def _change(
+        self,
+        api: str,
+        org_id: str,
+        change: Callable[[State, OrgRecord, datetime], None],
+        token_scenario: str | None = None,
+    ) -> OrgRecord:
+        """Run ``change(state, current record, now)`` in one transaction; the record after it.
+
+        An org without a record first gets its starting record, in the same transaction.
+        """
+        first = self._first_scenario(api, org_id, token_scenario)
+        with self.store.write() as state:
+            now = self.shows(state.clock())
+            current = state.get(api, org_id)
+            if current is None:
+                current = self._starting(self.generated(api, org_id), first, now)
+                state.put(current)
+            change(state, current, now)
+            return state.get(api, org_id) or current
 
     def apply_scenario(self, api: str, org_id: str, name: str) -> OrgRecord:
         """Put an org into a scenario from now on (its timeline counts from now)."""
-        base = self.store.get(api, org_id) or self.generated(api, org_id)
-        return self.replace_record(apply(self.scenario(name), base, self.now()))
+        scenario = self.scenario(name)
+        return self._change(
+            api, org_id, lambda state, current, now: state.put(apply(scenario, current, now))
+        )
 
     def ingest(self, api: str, org_id: str, amount: int, at: datetime | None = None) -> OrgRecord:
         """Add usage (Kenbun events, Timbal credits) to an org, now or at ``at``."""
-        self.store.add_ingest(self.record(api, org_id), Ingest(at or self.now(), amount))
-        return self.store.get(api, org_id) or self.record(api, org_id)
+        return self._change(
+            api,
+            org_id,
+            lambda state, current, now: state.add_ingest(api, org_id, Ingest(at or now, amount)),
+        )
 
     def replace_record(self, record: OrgRecord) -> OrgRecord:
         """Store ``record`` whole."""
-        self.store.put(record)
+        with self.store.write() as state:
+            state.put(record)
         return record
 
     def set_fault(self, api: str, org_id: str, fault: Fault | None) -> OrgRecord:
-        """Inject (or with None, clear) a fault on one org."""
-        record = replace(self.record(api, org_id), fault=fault)
-        self.store.put(record)
-        return record
+        """Inject (or with None, clear) a fault on one org; nothing else of it changes."""
+        return self._change(
+            api, org_id, lambda state, current, now: state.set_fault(api, org_id, fault)
+        )
+
+    def orgs(self) -> list[tuple[str, str]]:
+        """(api, org_id) of every org with a stored record."""
+        with self.store.read() as state:
+            return state.orgs()
+
+    def is_stored(self, api: str, org_id: str) -> bool:
+        """Whether the org has a stored record (anything changed it)."""
+        with self.store.read() as state:
+            return state.get(api, org_id) is not None
 
     def reset(self, api: str, org_id: str) -> bool:
         """Forget what was done to one org; whether anything was."""
-        return self.store.delete(api, org_id)
+        with self.store.write() as state:
+            return state.delete(api, org_id)
 
     def reset_all(self) -> None:
         """Forget what was done to every org."""
-        self.store.clear()
+        with self.store.write() as state:
+            state.clear()

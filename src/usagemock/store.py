@@ -1,22 +1,31 @@
-"""Where org records and the clock live: a small interface and its SQLite implementation.
+"""Where org records and the clock live: a small transactional interface and its SQLite form.
+
+Every change to state happens inside one write transaction (:meth:`Store.write`), and the
+transactions of every process are serializable: one reads the state the previous ones left and
+its writes become visible together when it ends, or not at all. So a change computed from what
+is stored (advance the clock, put an org into a scenario) never works on a stale copy, and
+writes to different parts of an org (its ingests, its fault) touch only their part.
 
 SQLite is embedded (a file by default, ``:memory:`` for throw-away runs) and safe for several
-worker processes: WAL mode, a busy timeout, and writes in ``BEGIN IMMEDIATE`` transactions.
-Ingests are rows of their own, appended, so parallel ingests into one org never lose an update.
-A server database can replace it by implementing :class:`Store`.
+worker processes: WAL mode, a busy timeout, and writes in ``BEGIN IMMEDIATE`` transactions,
+which take the file's one write lock up front. A server database implements the same two
+protocols, :class:`Store` and :class:`State` (for PostgreSQL: a transaction that first takes a
+transaction-level advisory lock, or runs SERIALIZABLE and is retried).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from usagemock.domain.clock import ClockState
+from usagemock.domain.faults import Fault
 from usagemock.domain.records import OrgRecord, from_json, stamp, to_json
 from usagemock.domain.usage import Ingest
 from usagemock.errors import ConfigError
@@ -24,35 +33,55 @@ from usagemock.errors import ConfigError
 MEMORY = ":memory:"
 
 
-class Store(Protocol):
-    """Storage of org records and of the shared clock."""
+class StateView(Protocol):
+    """What a transaction reads: one consistent snapshot of the orgs and the clock."""
 
     def get(self, api: str, org_id: str) -> OrgRecord | None:
-        """The stored record of an org, or None if nobody changed it yet."""
+        """The stored record of an org (ingests in time order), or None if it has none."""
+
+    def clock(self) -> ClockState:
+        """The shared clock (real time, not frozen, until someone sets it)."""
+
+    def orgs(self) -> list[tuple[str, str]]:
+        """(api, org_id) of every stored org, sorted."""
+
+
+class State(StateView, Protocol):
+    """What a write transaction may change; each method touches only the part it names."""
 
     def put(self, record: OrgRecord) -> None:
-        """Store ``record`` whole, replacing the org's record and ingests."""
+        """Store ``record`` whole: the org's record and ingests become exactly these."""
 
-    def add_ingest(self, record_if_new: OrgRecord, ingest: Ingest) -> None:
-        """Append an ingest, storing ``record_if_new`` first when the org has no record yet."""
+    def add_ingest(self, api: str, org_id: str, ingest: Ingest) -> None:
+        """Append one ingest to an org that has a record (``put`` one first)."""
 
-    def create(self, record: OrgRecord) -> OrgRecord:
-        """Store ``record`` unless the org has one already; return the org's stored record."""
+    def set_fault(self, api: str, org_id: str, fault: Fault | None) -> None:
+        """Replace only the fault of an org that has a record; its ingests stay."""
 
     def delete(self, api: str, org_id: str) -> bool:
-        """Forget one org; whether it had a record."""
+        """Forget one org, ingests included; whether it had a record."""
 
     def clear(self) -> None:
         """Forget every org (the clock stays)."""
 
-    def clock(self) -> ClockState:
-        """The shared clock."""
-
     def set_clock(self, clock: ClockState) -> None:
         """Replace the shared clock."""
 
-    def orgs(self) -> list[tuple[str, str]]:
-        """(api, org_id) of every stored org."""
+
+class Store(Protocol):
+    """Storage of org records and of the shared clock, in transactions.
+
+    ``read()`` gives a consistent snapshot; ``write()`` a transaction serializable against
+    every other write transaction of every process using the same storage. A write leaving by
+    an exception changes nothing; a committed one survives the process being killed.
+    Transactions do not nest.
+    """
+
+    def read(self) -> AbstractContextManager[StateView]:
+        """A read-only snapshot, for the length of the ``with`` block."""
+
+    def write(self) -> AbstractContextManager[State]:
+        """A write transaction, committed when the ``with`` block ends without an exception."""
 
 
 _SCHEMA = """
@@ -73,6 +102,10 @@ class SQLiteStore:
 
     def __init__(self, path: Path | str, *, seed: int) -> None:
         self.path = str(path)
+        # One connection per store; a lock keeps two threads from sharing one transaction. It is
+        # reentrant so that a nested transaction fails (SQLite refuses a second BEGIN) instead
+        # of waiting for itself forever.
+        self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
@@ -89,9 +122,9 @@ class SQLiteStore:
             ) from exc
 
     def _check_seed(self, seed: int) -> None:
-        with self._write() as db:
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('seed', ?)", (str(seed),))
-            stored = db.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()[0]
+        with self._transaction("BEGIN IMMEDIATE"):
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('seed', ?)", (str(seed),))
+            stored = self._db.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()[0]
         if stored != str(seed):
             raise ConfigError(
                 f"State file {self.path} holds orgs generated with seed {stored}, not {seed}; "
@@ -99,18 +132,33 @@ class SQLiteStore:
             )
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; IMMEDIATE takes the lock up front so workers queue, not fail."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self, begin: str) -> Iterator[_SQLiteState]:
+        with self._lock:
+            self._db.execute(begin)
+            try:
+                yield _SQLiteState(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def read(self) -> AbstractContextManager[StateView]:
+        """A snapshot: in WAL mode a deferred transaction reads one version of the file."""
+        return self._transaction("BEGIN")
+
+    def write(self) -> AbstractContextManager[State]:
+        """IMMEDIATE takes the write lock up front, so workers queue for it instead of failing."""
+        return self._transaction("BEGIN IMMEDIATE")
+
+
+class _SQLiteState:
+    """:class:`State` on a connection inside an open transaction."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
 
     def get(self, api: str, org_id: str) -> OrgRecord | None:
-        """The stored record of an org, or None if nobody changed it yet."""
+        """The stored record of an org (ingests in time order), or None if it has none."""
         row = self._db.execute(
             "SELECT record FROM orgs WHERE api = ? AND org_id = ?", (api, org_id)
         ).fetchone()
@@ -126,63 +174,8 @@ class SQLiteStore:
         ]
         return from_json(data)
 
-    def put(self, record: OrgRecord) -> None:
-        """Store ``record`` whole, replacing the org's record and ingests."""
-        with self._write() as db:
-            self._replace(db, record)
-
-    def _replace(self, db: sqlite3.Connection, record: OrgRecord) -> None:
-        data = to_json(record)
-        ingests = data.pop("ingests")
-        db.execute(
-            "INSERT OR REPLACE INTO orgs VALUES (?, ?, ?)",
-            (record.api, record.org_id, json.dumps(data)),
-        )
-        db.execute("DELETE FROM ingests WHERE api = ? AND org_id = ?", (record.api, record.org_id))
-        db.executemany(
-            "INSERT INTO ingests (api, org_id, at, amount) VALUES (?, ?, ?, ?)",
-            [(record.api, record.org_id, i["at"], i["amount"]) for i in ingests],
-        )
-
-    def add_ingest(self, record_if_new: OrgRecord, ingest: Ingest) -> None:
-        """Append an ingest, storing ``record_if_new`` first when the org has no record yet."""
-        api, org_id = record_if_new.api, record_if_new.org_id
-        with self._write() as db:
-            known = db.execute(
-                "SELECT 1 FROM orgs WHERE api = ? AND org_id = ?", (api, org_id)
-            ).fetchone()
-            if known is None:
-                self._replace(db, record_if_new)
-            db.execute(
-                "INSERT INTO ingests (api, org_id, at, amount) VALUES (?, ?, ?, ?)",
-                (api, org_id, stamp(ingest.at), ingest.amount),
-            )
-
-    def create(self, record: OrgRecord) -> OrgRecord:
-        """Store ``record`` unless the org has one already; return the org's stored record."""
-        with self._write() as db:
-            known = db.execute(
-                "SELECT 1 FROM orgs WHERE api = ? AND org_id = ?", (record.api, record.org_id)
-            ).fetchone()
-            if known is None:
-                self._replace(db, record)
-        return record if known is None else self.get(record.api, record.org_id) or record
-
-    def delete(self, api: str, org_id: str) -> bool:
-        """Forget one org; whether it had a record."""
-        with self._write() as db:
-            db.execute("DELETE FROM ingests WHERE api = ? AND org_id = ?", (api, org_id))
-            gone = db.execute("DELETE FROM orgs WHERE api = ? AND org_id = ?", (api, org_id))
-        return gone.rowcount > 0
-
-    def clear(self) -> None:
-        """Forget every org (the clock stays)."""
-        with self._write() as db:
-            db.execute("DELETE FROM ingests")
-            db.execute("DELETE FROM orgs")
-
     def clock(self) -> ClockState:
-        """The shared clock (real time until someone sets it)."""
+        """The shared clock (real time, not frozen, until someone sets it)."""
         row = self._db.execute("SELECT frozen_at, offset_seconds FROM clock").fetchone()
         if row is None:
             return ClockState()
@@ -192,18 +185,59 @@ class SQLiteStore:
             offset=timedelta(seconds=offset),
         )
 
-    def set_clock(self, clock: ClockState) -> None:
-        """Replace the shared clock."""
-        frozen = None if clock.frozen_at is None else clock.frozen_at.isoformat()
-        with self._write() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO clock VALUES (1, ?, ?)",
-                (frozen, clock.offset.total_seconds()),
-            )
-
     def orgs(self) -> list[tuple[str, str]]:
-        """(api, org_id) of every stored org."""
+        """(api, org_id) of every stored org, sorted."""
         return [
             (api, org)
             for api, org in self._db.execute("SELECT api, org_id FROM orgs ORDER BY api, org_id")
         ]
+
+    def put(self, record: OrgRecord) -> None:
+        """Store ``record`` whole: the org's record and ingests become exactly these."""
+        data = to_json(record)
+        ingests = data.pop("ingests")
+        self._db.execute(
+            "INSERT OR REPLACE INTO orgs VALUES (?, ?, ?)",
+            (record.api, record.org_id, json.dumps(data)),
+        )
+        self._db.execute(
+            "DELETE FROM ingests WHERE api = ? AND org_id = ?", (record.api, record.org_id)
+        )
+        self._db.executemany(
+            "INSERT INTO ingests (api, org_id, at, amount) VALUES (?, ?, ?, ?)",
+            [(record.api, record.org_id, i["at"], i["amount"]) for i in ingests],
+        )
+
+    def add_ingest(self, api: str, org_id: str, ingest: Ingest) -> None:
+        """Append one ingest to an org that has a record (``put`` one first)."""
+        self._db.execute(
+            "INSERT INTO ingests (api, org_id, at, amount) VALUES (?, ?, ?, ?)",
+            (api, org_id, stamp(ingest.at), ingest.amount),
+        )
+
+    def set_fault(self, api: str, org_id: str, fault: Fault | None) -> None:
+        """Replace only the fault of an org that has a record; its ingests stay."""
+        self._db.execute(
+            "UPDATE orgs SET record = json_set(record, '$.fault', json(?)) "
+            "WHERE api = ? AND org_id = ?",
+            (json.dumps(None if fault is None else vars(fault)), api, org_id),
+        )
+
+    def delete(self, api: str, org_id: str) -> bool:
+        """Forget one org, ingests included; whether it had a record."""
+        self._db.execute("DELETE FROM ingests WHERE api = ? AND org_id = ?", (api, org_id))
+        gone = self._db.execute("DELETE FROM orgs WHERE api = ? AND org_id = ?", (api, org_id))
+        return gone.rowcount > 0
+
+    def clear(self) -> None:
+        """Forget every org (the clock stays)."""
+        self._db.execute("DELETE FROM ingests")
+        self._db.execute("DELETE FROM orgs")
+
+    def set_clock(self, clock: ClockState) -> None:
+        """Replace the shared clock."""
+        frozen = None if clock.frozen_at is None else clock.frozen_at.isoformat()
+        self._db.execute(
+            "INSERT OR REPLACE INTO clock VALUES (1, ?, ?)",
+            (frozen, clock.offset.total_seconds()),
+        )

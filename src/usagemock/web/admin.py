@@ -88,7 +88,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
 
     def clock_view(clock: ClockState) -> dict[str, Any]:
         return {
-            "now": isoformat(engine.now()),
+            "now": isoformat(engine.shows(clock)),
             "frozen": clock.frozen,
             "offset_seconds": 0.0 if clock.frozen else clock.offset.total_seconds(),
         }
@@ -100,9 +100,6 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
             "now": isoformat(engine.now()),
             "response": body_now(record, engine),
         }
-
-    def current(api: str, org_id: str) -> OrgRecord:
-        return engine.record(api, org_id, name=ctx.policy.org_name(org_id))
 
     def check_fault(api: str, fault: Fault | None) -> None:
         errors = sorted(s for s in ctx.statuses[api] if s >= 400)
@@ -153,14 +150,14 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
         return clock_view(engine.advance(step))
 
     async def list_orgs() -> Any:
-        return [{"api": api, "org_id": org} for api, org in engine.store.orgs()]
+        return [{"api": api, "org_id": org} for api, org in engine.orgs()]
 
     async def reset_all() -> Any:
         engine.reset_all()
         return NoContent, 204
 
     async def get_org(api: str, org_id: str) -> Any:
-        return org_view(current(api, org_id), engine.store.get(api, org_id) is not None)
+        return org_view(engine.record(api, org_id), engine.is_stored(api, org_id))
 
     async def replace_org(api: str, org_id: str, body: dict[str, Any]) -> Any:
         if (body["api"], body["org_id"]) != (api, org_id):

@@ -15,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usagemock.access import OPEN, AccessPolicy, load_access
-from usagemock.engine import Engine, real_time
+from usagemock.engine import Engine, OrgFixture, real_time
 from usagemock.errors import ConfigError
 from usagemock.scenarios import Scenario, load_scenarios
 from usagemock.settings import Settings
@@ -67,6 +67,10 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
         scenarios,
         seed=settings.seed,
         default_scenario=settings.scenario,
+        fixtures={
+            org: OrgFixture(name, scenario)
+            for org, (name, scenario) in policy.org_settings().items()
+        },
         real_clock=real_clock,
     )
     if settings.now is not None:

@@ -194,7 +194,7 @@ def timbal_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
             "timbal",
             org_id,
             scenario=answer.scenario(),
-            first_scenario=ctx.policy.scenario_for(org_id, principal),
+            token_scenario=principal.scenario,
         )
         return await answer.deliver(record)
 
@@ -221,9 +221,8 @@ def kenbun_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
         record = ctx.engine.record(
             "kenbun",
             org_id,
-            name=ctx.policy.org_name(org_id),
             scenario=answer.scenario(),
-            first_scenario=ctx.policy.scenario_for(org_id, principal),
+            token_scenario=principal.scenario,
         )
         return await answer.deliver(record)
 

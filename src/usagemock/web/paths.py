@@ -3,24 +3,36 @@
 ASGI servers hand over the path already decoded, so ``/orgs/org%2Fslash/billing/overage``
 arrives as ``/orgs/org/slash/billing/overage``, matches no route, and gets a 404 the specs do
 not document, though an org id is any string. :class:`KeepEncodedSlashes` rebuilds the path from
-``raw_path`` with each encoded slash held as a private-use character, and :func:`restore` turns
-it back into ``/`` in the parameter the handler receives.
+``raw_path`` with each encoded slash held as a character the decoded path does not contain (a
+private-use one), and notes that character in the request's scope; :func:`restore` turns it back
+into ``/`` in the parameter the handler receives. Since the held character appears nowhere else,
+every org id round-trips exactly, whatever characters it has.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from urllib.parse import unquote
 
+from connexion.context import scope as current_scope
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-_HELD = "\ue000"  # a private-use character: never part of a real identifier
+HELD_KEY = "usagemock.held_slash"
+"""The scope key naming the character that holds ``%2F`` in this request's path."""
 _ENCODED_SLASH = re.compile("%2f", re.IGNORECASE)
 
 
 def restore(segment: str) -> str:
     """The path parameter as the client meant it, encoded slashes back as ``/``."""
-    return segment.replace(_HELD, "/")
+    held = current_scope.get(HELD_KEY)
+    return segment if held is None else segment.replace(held, "/")
+
+
+def _unused(parts: list[str]) -> str:
+    """A character in none of ``parts``: the first private-use one free (then any beyond)."""
+    used = set().union(*parts)
+    return next(c for c in map(chr, itertools.count(0xE000)) if c not in used and c != "/")
 
 
 class KeepEncodedSlashes:
@@ -34,6 +46,7 @@ class KeepEncodedSlashes:
         raw = scope.get("raw_path") if scope["type"] == "http" else None
         if raw and b"%2f" in raw.lower():
             text = raw.decode("latin-1").split("?", 1)[0]
-            path = _HELD.join(unquote(part) for part in _ENCODED_SLASH.split(text))
-            scope = {**scope, "path": path}
+            parts = [unquote(part) for part in _ENCODED_SLASH.split(text)]
+            held = _unused(parts)
+            scope = {**scope, "path": held.join(parts), HELD_KEY: held}
         await self.app(scope, receive, send)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from usagemock.domain import kenbun, timbal
 from usagemock.domain.clock import ClockState, Step
 from usagemock.domain.faults import Fault
-from usagemock.domain.records import OrgRecord
+from usagemock.domain.records import MAX_INGESTED, OrgRecord
 from usagemock.domain.usage import Ingest
 from usagemock.errors import UsageMockError
 from usagemock.scenarios import Scenario, apply
@@ -35,6 +35,10 @@ def real_time() -> datetime:
 
 class UnknownScenario(UsageMockError):
     """A scenario name that is not loaded."""
+
+
+class StateConflict(UsageMockError):
+    """A well-formed change the org's current state cannot take (nothing was changed)."""
 
 
 @dataclass(frozen=True)
@@ -195,12 +199,22 @@ class Engine:
         )
 
     def ingest(self, api: str, org_id: str, amount: int, at: datetime | None = None) -> OrgRecord:
-        """Add usage (Kenbun events, Timbal credits) to an org, now or at ``at``."""
-        return self._change(
-            api,
-            org_id,
-            lambda state, current, now: state.add_ingest(api, org_id, Ingest(at or now, amount)),
-        )
+        """Add usage (Kenbun events, Timbal credits) to an org, now or at ``at``.
+
+        The org's ingests stay within :data:`MAX_INGESTED` in all, so every sum the APIs report
+        fits their int64 fields; checked inside the write, so parallel ingests cannot both pass.
+        """
+
+        def add(state: State, current: OrgRecord, now: datetime) -> None:
+            held = sum(ingest.amount for ingest in current.ingests)
+            if held + amount > MAX_INGESTED:
+                raise StateConflict(
+                    f"{api}/{org_id} holds {held} ingested already; {amount} more would pass "
+                    f"the {MAX_INGESTED} an org may hold. Reset the org or ingest less."
+                )
+            state.add_ingest(api, org_id, Ingest(at or now, amount))
+
+        return self._change(api, org_id, add)
 
     def replace_record(self, record: OrgRecord) -> OrgRecord:
         """Store ``record`` whole."""

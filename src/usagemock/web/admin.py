@@ -26,7 +26,7 @@ from usagemock.domain.clock import (
 from usagemock.domain.faults import Fault
 from usagemock.domain.periods import isoformat
 from usagemock.domain.records import MAX_INGESTED, OrgRecord, from_json, to_json
-from usagemock.engine import UnknownScenario
+from usagemock.engine import StateConflict, UnknownScenario
 from usagemock.errors import FixtureError
 from usagemock.specs import load_bundled
 from usagemock.web.auth import NotOneCredential, challenge, credentials
@@ -171,7 +171,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
 
     async def reset_org(api: str, org_id: str) -> Any:
         engine.reset(api, org_id)
-        return org_view(current(api, org_id), False)
+        return await get_org(api, org_id)
 
     async def apply_scenario(api: str, org_id: str, body: dict[str, Any]) -> Any:
         try:
@@ -184,13 +184,10 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
 
     async def ingest(api: str, org_id: str, body: dict[str, Any]) -> Any:
         at = _instant(body["at"], "at") if "at" in body else None
-        held = sum(i.amount for i in current(api, org_id).ingests)
-        if held + body["amount"] > MAX_INGESTED:
-            raise _conflict(
-                f"{api}/{org_id} holds {held} ingested already; {body['amount']} more would pass "
-                f"the {MAX_INGESTED} an org may hold. Reset the org or ingest less."
-            )
-        return org_view(engine.ingest(api, org_id, body["amount"], at), True)
+        try:
+            return org_view(engine.ingest(api, org_id, body["amount"], at), True)
+        except StateConflict as exc:
+            raise _conflict(str(exc)) from None
 
     async def set_fault(api: str, org_id: str, body: dict[str, Any]) -> Any:
         fault = Fault(**body)

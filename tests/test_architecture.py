@@ -26,7 +26,11 @@ ALLOWED = {
     "usagemock.store": {"usagemock.domain", "usagemock.errors"},
     "usagemock.scenarios": {"usagemock.domain", "usagemock.errors", "usagemock.yamlfile"},
     "usagemock.engine": {
-        "usagemock.domain", "usagemock.store", "usagemock.scenarios", "usagemock.errors"},
+        "usagemock.domain",
+        "usagemock.store",
+        "usagemock.scenarios",
+        "usagemock.errors",
+    },
     "usagemock.web": {
         "usagemock.web",
         "usagemock.rules",

@@ -9,9 +9,11 @@ from __future__ import annotations
 from usagemock.kit.events import Event, Finding, RunFinished, RunStarted, StageFinished
 from usagemock.kit.report import JUnitReport, TerminalReport
 from usagemock.kit.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SAMPLES, Plan, run
+from usagemock.rules import DEFAULT_CLOCK_SKEW
 from usagemock.kit.targets import Target, TargetError
 
 __all__ = [
+    "DEFAULT_CLOCK_SKEW",
     "DEFAULT_MAX_EXAMPLES",
     "DEFAULT_SAMPLES",
     "Event",

@@ -1,0 +1,145 @@
+"""The kind and source of every check the kit runs: what a finding rests on, for the report.
+
+Rule checks take theirs from :mod:`usagemock.rules`. schemathesis' own checks run on the
+vendor-only contract (:func:`usagemock.specs.vendor_view`), so what they hold a server to is what
+the vendor documents, plus the few keywords marked ``x-usagemock-inferred``. Kinds decide the
+verdict: a documented or inferred break fails the run, an assumed one is a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from usagemock.rules import (
+    KENBUN_DOC,
+    MOMENTS,
+    RULES,
+    SERIES,
+    TIMBAL_DOC,
+    Kind,
+    Source,
+    assumed,
+    documented,
+    inferred,
+)
+
+CREDENTIAL_REQUIRED = "credential_required"
+OWNED_ORGS_ONLY = "owned_orgs_only"
+SCENARIO_EXPECTATIONS = "scenario_expectations"
+MOCK_SPEC = "mock_spec_conformance"
+#: What a request that got no response at all (network error, timeout, crash) is reported as.
+ERROR_CHECK = "request_completed"
+
+_BOTH = f"{KENBUN_DOC}, {TIMBAL_DOC}"
+
+#: schemathesis' checks and ours, for both APIs; per-API entries in ``_PER_API`` win.
+_SHARED: Mapping[str, Source] = {
+    "status_code_conformance": documented(
+        _BOTH,
+        "the statuses each operation lists: Kenbun 200 and its Common Errors 400, 401; "
+        "Timbal 200, 403, 500 (and 401, inferred from bearer_auth)",
+    ),
+    "content_type_conformance": documented(
+        _BOTH,
+        "the media type each documented response gives: application/json for both 200s and "
+        "Timbal's 403 and 500; Kenbun's errors and Timbal's 401 document none, so any passes",
+    ),
+    "response_schema_conformance": documented(
+        _BOTH,
+        "Timbal's OverageSummary and ErrorMessage schemas; Kenbun's Response Fields table "
+        "(types, every field present, trial_ends_at 'timestamp or null')",
+    ),
+    "response_headers_conformance": documented(_BOTH, "the response headers documented (none)"),
+    "negative_data_rejection": documented(
+        _BOTH, "each parameter's schema (Timbal: org_id, a string; Kenbun: none)"
+    ),
+    "positive_data_acceptance": documented(
+        _BOTH, "each parameter's schema: a request within it is one the operation serves"
+    ),
+    "missing_required_header": documented(_BOTH, "the required headers documented (none)"),
+    "ignored_auth": documented(
+        _BOTH,
+        "Timbal: `security: - bearer_auth: []` on the operation; Kenbun: "
+        '`-H "Authorization: Bearer <token>"` and "401 Unauthorized: Check authentication '
+        'credentials"',
+    ),
+    **dict.fromkeys(
+        ("use_after_free", "ensure_resource_availability", "object_level_authorization"),
+        documented(_BOTH, "the links between operations (neither spec declares any)"),
+    ),
+    "not_a_server_error": inferred(
+        "",
+        "RFC 9110 section 15.6: a 5xx status says the server failed to fulfil the request",
+        "neither vendor describes a request its server cannot serve; Timbal's documented 500 "
+        "is its error body, not a licence to fail",
+    ),
+    "unsupported_method": assumed(
+        "RFC 9110 section 15.5.6: 405 with Allow for a method the resource does not support",
+        "the vendors document only GET; what a server answers to other methods is HTTP's "
+        "freedom (the mock answers 405)",
+    ),
+    "allow_header_conformance": assumed(
+        "an Allow header lists the documented methods",
+        "the vendors document no Allow header (the mock sends one)",
+    ),
+    MOCK_SPEC: assumed(
+        "the mock's full spec (specs/<api>.yaml with every x-usagemock-assumed keyword)",
+        "where the vendor leaves a choice open, the mock made one; a server that chose "
+        "otherwise is conformant",
+    ),
+    SCENARIO_EXPECTATIONS: documented(
+        "the scenario file you named with --scenario",
+        "its expect: block: what a server in that scenario answers",
+    ),
+    ERROR_CHECK: inferred(
+        "",
+        "RFC 9110 section 3.4: a server answers each request it receives",
+        "a documented operation answers with a response; a dropped connection or a timeout "
+        "is none of them",
+    ),
+}
+
+_PER_API: Mapping[tuple[str, str], Source] = {
+    ("kenbun", CREDENTIAL_REQUIRED): documented(
+        KENBUN_DOC, '"401 | Unauthorized | Check authentication credentials"'
+    ),
+    ("timbal", CREDENTIAL_REQUIRED): inferred(
+        TIMBAL_DOC,
+        "`security: - bearer_auth: []`; `'403': description: Forbidden`",
+        "a bearer-protected operation refuses a request without a valid token: RFC 6750 says "
+        "401, Timbal documents 403, either passes",
+    ),
+    ("kenbun", OWNED_ORGS_ONLY): documented(
+        KENBUN_DOC,
+        'org_id: "automatically set based on your account context -- you do not need to '
+        'provide this manually" (no org in the request: nothing to check)',
+    ),
+    ("timbal", OWNED_ORGS_ONLY): inferred(
+        TIMBAL_DOC,
+        "`/orgs/{org_id}/billing/overage` with `security: - bearer_auth: []`; "
+        "`'403': description: Forbidden`",
+        "an org's billing is read with a key that may read it; the orgs you pass with --org-id "
+        "are the ones the token may read",
+    ),
+}
+
+_RULE_SOURCES: Mapping[tuple[str, str], Source] = {
+    (api, f"{api}_{rule.name}"): rule.source
+    for table in (RULES, MOMENTS, SERIES)
+    for api, rules in table.items()
+    for rule in rules
+}
+
+UNKNOWN = Source(Kind.DOCUMENTED, "the vendor-only contract of the operation")
+
+
+def source_of(api: str, check: str) -> Source:
+    """The kind and source of ``check`` as it judges ``api``."""
+    return (
+        _RULE_SOURCES.get((api, check)) or _PER_API.get((api, check)) or _SHARED.get(check, UNKNOWN)
+    )
+
+
+def is_note(api: str, check: str) -> bool:
+    """Whether a break of ``check`` on ``api`` is a note (assumed), not a failure."""
+    return source_of(api, check).kind is Kind.ASSUMED

@@ -546,7 +546,8 @@ KENBUN_SERIES: tuple[SeriesRule, ...] = (
         "one token's answers name one org_id",
         inferred(
             KENBUN_DOC,
-            'org_id: "Organization identifier (automatically set based on your account context)"',
+            'org_id: "Organization identifier (automatically set based on your account context '
+            '-- you do not need to provide this manually)"',
             "the org comes from the token's account context, which one token keeps between calls",
         ),
         _kenbun_same_org,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from usagemock.kit.events import Event, Finding, RunFinished, RunStarted, StageFinished
 from usagemock.kit.report import JUnitReport, TerminalReport
 from usagemock.kit.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SAMPLES, Plan, run
-from usagemock.rules import DEFAULT_CLOCK_SKEW
 from usagemock.kit.targets import Target, TargetError
+from usagemock.rules import DEFAULT_CLOCK_SKEW
 
 __all__ = [
     "DEFAULT_CLOCK_SKEW",

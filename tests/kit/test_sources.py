@@ -77,3 +77,14 @@ def test_the_vendor_view_drops_exactly_what_we_assumed() -> None:
     assert load_bundled("kenbun")["paths"]["/usage"]["get"]["responses"]["401"]["content"], (
         "the mock's own spec keeps its choices"
     )
+
+
+def test_the_readme_table_lists_every_check() -> None:
+    """Each rule and check the kit can report has a row in the README's table of kinds."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    names = {
+        f"{api}_{r.name}" for t in (RULES, MOMENTS, SERIES) for api, rs in t.items() for r in rs
+    }
+    names |= set(_SHARED) | {check for _, check in _PER_API}
+    missing = sorted(name for name in names if f"| `{name}`" not in readme)
+    assert not missing, f"add these to the README's table of checks: {missing}"

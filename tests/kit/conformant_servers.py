@@ -161,6 +161,18 @@ def _not_found_for_other_methods(app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
+def _refuse_encoded_slashes(app: ASGIApp) -> ASGIApp:
+    # As Apache with AllowEncodedSlashes off, or a router matching the decoded path: 404.
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        raw = scope.get("raw_path") or b""
+        if scope["type"] == "http" and b"%2f" in raw.lower():
+            await Response("Not Found", 404, media_type="text/plain")(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
 @dataclass(frozen=True)
 class Conformant:
     """One conformant server: its API, how it differs from the mock, and how to build it."""
@@ -295,6 +307,12 @@ WRAPPED: tuple[Conformant, ...] = (
         lambda: _not_found_for_other_methods(kenbun_app()),
     ),
     Conformant(
+        "refuses_encoded_slashes",
+        "timbal",
+        "404 text/plain for an org id with %2F, before routing (HTTP leaves it open; a note)",
+        lambda: _refuse_encoded_slashes(timbal_app()),
+    ),
+    Conformant(
         "not_found_for_other_methods",
         "timbal",
         "404, not 405, for methods other than GET (HTTP leaves it open; a note)",
@@ -326,16 +344,18 @@ ALL_AT_ONCE: dict[str, Callable[[], ASGIApp]] = {
             ),
         )
     ),
-    "timbal": lambda: _not_found_for_other_methods(
-        timbal_app(
-            body_bug=_compose(_timbal_plans_per_org, _without_nulls, _extra_fields),
-            response_bug=_compose(
-                _forbidden_not_unauthorized,
-                _extra_headers,
-                _json_bodies(_COMPACT, "application/json; charset=utf-8"),
-                _gzipped,
-                _shouting_headers,
-            ),
+    "timbal": lambda: _refuse_encoded_slashes(
+        _not_found_for_other_methods(
+            timbal_app(
+                body_bug=_compose(_timbal_plans_per_org, _without_nulls, _extra_fields),
+                response_bug=_compose(
+                    _forbidden_not_unauthorized,
+                    _extra_headers,
+                    _json_bodies(_COMPACT, "application/json; charset=utf-8"),
+                    _gzipped,
+                    _shouting_headers,
+                ),
+            )
         )
     ),
 }

@@ -54,6 +54,8 @@ class RunStarted:
     max_examples: int
     samples: int
     org_ids: tuple[str, ...]
+    strict: bool = False
+    """Whether notes fail the run too."""
 
 
 @dataclass(frozen=True)

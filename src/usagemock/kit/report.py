@@ -43,13 +43,13 @@ class TerminalReport:
         self.rerun = rerun
         """The command line (without --seed) a failure tells the reader to rerun."""
         self._checks: dict[str, Counter[str]] = defaultdict(Counter)
-        self._api = ""
+        self._strict = False
 
     def handle(self, event: Event) -> None:
         """Write what ``event`` adds to the summary."""
         if isinstance(event, RunStarted):
             self._checks.clear()
-            self._api = event.api
+            self._strict = event.strict
             orgs = ", ".join(event.org_ids) or "none given"
             self.write(
                 f"usagemock test: {event.api} against {event.target}\n"
@@ -67,11 +67,11 @@ class TerminalReport:
             self.write(f"{where}: skipped ({event.skipped})")
             return
         for finding in event.findings:
-            self._checks[finding.operation][f"!{finding.check}"] += 1
+            self._checks[finding.operation][f"{self._mark(finding)}{finding.check}"] += 1
         for name, count in event.checks.items():
             self._checks[event.operation][name] += count
-        broken = len({f.check for f in event.findings if not f.note})
-        noted = len({f.check for f in event.findings if f.note})
+        broken = len({f.check for f in event.findings if self._mark(f) == "!"})
+        noted = len({f.check for f in event.findings if self._mark(f) == "~"})
         verdict = f"{broken} check(s) failed" if broken else "ok"
         if noted:
             verdict += f", {noted} note(s)"
@@ -85,13 +85,16 @@ class TerminalReport:
     def _finished(self, event: RunFinished) -> None:
         for operation, counts in self._checks.items():
             self.write(f"\nChecks on {operation}:")
-            names = sorted({name.lstrip("!") for name in counts})
+            names = sorted({name.lstrip("!~") for name in counts})
             for name in names:
-                failed = counts[f"!{name}"]
+                failed, noted = counts[f"!{name}"], counts[f"~{name}"]
                 source = source_of(event.api, name)
-                note = source.kind.value == "assumed" and not event.strict
-                mark = ("NOTE" if note else "FAIL") if failed else "ok  "
-                tally = f"{failed} response(s)" if failed else f"{counts[name]} responses"
+                mark = "FAIL" if failed else "NOTE" if noted else "ok  "
+                tally = (
+                    f"{failed or noted} response(s)"
+                    if failed or noted
+                    else f"{counts[name]} responses"
+                )
                 statement = STATEMENTS.get(name)
                 about = f" - {statement}" if statement else ""
                 self.write(f"  {mark} {name}: {tally}{about}")
@@ -115,6 +118,10 @@ class TerminalReport:
             f"\n{event.api}: {verdict}; {event.requests} requests in {event.elapsed:.1f} s "
             f"({event.rate:.0f}/s), seed {event.seed}\n"
         )
+
+    def _mark(self, finding: Finding) -> str:
+        """How a finding counts in the tally: ``!`` a failure, ``~`` a note."""
+        return "~" if finding.note and not self._strict else "!"
 
     def _list(self, heading: str, grouped: dict[tuple[str, str], list[Finding]], seed: int) -> None:
         if grouped:

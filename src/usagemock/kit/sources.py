@@ -160,3 +160,12 @@ def source_of(api: str, check: str) -> Source:
 def is_note(api: str, check: str) -> bool:
     """Whether a break of ``check`` on ``api`` is a note (assumed), not a failure."""
     return source_of(api, check).kind is Kind.ASSUMED
+
+
+#: What an answer to the encoded-slash probe rests on when a server's HTTP layer refused it.
+ENCODED_SLASH = assumed(
+    "an org id with an encoded slash (%2F) reaches the operation (RFC 3986 section 2.2: "
+    "a percent-encoded slash is data, not a path separator)",
+    "many HTTP servers decode %2F before routing or refuse it (Apache's AllowEncodedSlashes is "
+    "off by default), answering 404 or 400; the mock routes it to the operation",
+)

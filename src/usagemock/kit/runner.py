@@ -142,7 +142,7 @@ def build_schema(plan: Plan) -> BaseSchema:
             "checks": {
                 "enabled": True,
                 **checks.auth_check_config(plan.token, plan.org_ids),
-                **checks.moment_check_config(plan.clock_skew),
+                **checks.judging_check_config(plan.clock_skew),
                 **checks.expectation_check_config(
                     plan.scenario, plan.expect, plan.token, plan.org_ids
                 ),

@@ -155,9 +155,6 @@ RULE_CHECKS: Mapping[str, tuple[str, ...]] = {
     api: tuple(rule_check_name(api, rule) for rules in (RULES, MOMENTS) for rule in rules[api])
     for api in RULES
 }
-SERIES_CHECKS: Mapping[str, tuple[str, ...]] = {
-    api: tuple(rule_check_name(api, rule) for rule in rules) for api, rules in SERIES.items()
-}
 MOMENT_CHECKS: tuple[str, ...] = tuple(
     rule_check_name(api, rule) for api, rules in MOMENTS.items() for rule in rules
 )
@@ -223,7 +220,7 @@ def _mock_spec_differences(
     if not differences:
         return True
     content_type = response.headers.get("content-type", ["(none)"])[0]
-    lines = [f"{why}" for why in _assumptions(api, case, response)]
+    lines = _assumptions(api, case, response)
     lines.append(f"This server sends {response.status_code} {content_type}; the mock's spec says:")
     lines += [f"  {difference}" for difference in differences]
     raise ContractBroken(

@@ -73,8 +73,23 @@ def free_port() -> int:
 
 def mock_cmd(api: str, port: int, state: Path) -> list[str]:
     """The mock's command line: one worker, no access log, state in a real SQLite file."""
-    return [sys.executable, "-m", "usagemock", "serve", "--api", api, "--host", HOST,
-            "--port", str(port), "--seed", "1", "--no-access-log", "--state", str(state)]
+    return [
+        sys.executable,
+        "-m",
+        "usagemock",
+        "serve",
+        "--api",
+        api,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--seed",
+        "1",
+        "--no-access-log",
+        "--state",
+        str(state),
+    ]
 
 
 def spawn(cmd: list[str], url: str, log: Path) -> tuple[subprocess.Popen[bytes], float]:

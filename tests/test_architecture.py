@@ -14,7 +14,7 @@ SRC = Path(usagemock.__file__).parent
 # module prefix -> usagemock modules it may import (ARCHITECTURE.md, "Layers")
 ALLOWED = {
     "usagemock.domain": {"usagemock.domain"},
-    "usagemock.rules": set(),
+    "usagemock.rules": {"usagemock.rules"},
     "usagemock.errors": set(),
     "usagemock.yamlfile": {"usagemock.errors"},
     "usagemock.specs": {"usagemock.errors", "usagemock.yamlfile"},
@@ -31,7 +31,11 @@ ALLOWED = {
     "usagemock.store": {"usagemock.domain", "usagemock.errors"},
     "usagemock.scenarios": {"usagemock.domain", "usagemock.errors", "usagemock.yamlfile"},
     "usagemock.engine": {
-        "usagemock.domain", "usagemock.store", "usagemock.scenarios", "usagemock.errors"},
+        "usagemock.domain",
+        "usagemock.store",
+        "usagemock.scenarios",
+        "usagemock.errors",
+    },
     "usagemock.web": {
         "usagemock.web",
         "usagemock.rules",

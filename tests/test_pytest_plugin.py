@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.kit.broken_servers import BROKEN, TOKEN, kenbun_app
+from tests.kit.conformant_servers import CONFORMANT
 from tests.kit.conftest import serve  # noqa: F401  (a fixture, used by name)
 from usagemock.pytest_plugin import MockServer
 
@@ -72,6 +73,20 @@ def test_usagemock_url_passes_a_correct_server(
     result = run_pytest(tmp_path, *args, "--usagemock-max-examples", "20")
     assert result.returncode == 0, result.stdout
     assert "1 passed" in result.stdout
+
+
+@pytest.mark.e2e
+def test_usagemock_strict_fails_the_contract_test_on_notes(
+    serve: Callable[[Any], str],  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """A JSON 401 (a note; kit runs pass it) fails the contract test with --usagemock-strict."""
+    server = next(c for c in CONFORMANT if c.name == "json_code_message_401")
+    url = serve(server.app())
+    args = ["--usagemock-url", url, "--usagemock-api", "kenbun", "--usagemock-max-examples", "5"]
+    strict = run_pytest(tmp_path, *args, "--usagemock-strict")
+    assert strict.returncode == 1, strict.stdout
+    assert "Kenbun documents no error body" in strict.stdout
 
 
 def test_usagemock_url_without_api_is_a_usage_error(tmp_path: Path) -> None:

@@ -94,3 +94,35 @@ def test_unparsable_document_names_file_and_line(tmp_path: Path) -> None:
     bad.write_text("openapi: 3.1.0\ninfo: [unclosed\n")
     with pytest.raises(SpecError, match=rf"{bad}:\d+:\d+: not valid YAML or JSON"):
         load_document(bad)
+
+
+def _nodes(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if isinstance(node, dict):
+        found.append((path, node))
+        for key, value in node.items():
+            found += _nodes(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _nodes(value, f"{path}/{index}")
+    return found
+
+
+@pytest.mark.parametrize("api", ["timbal", "kenbun"])
+def test_every_assumption_names_a_keyword_that_is_there(api: str) -> None:
+    """Each x-usagemock-assumed/-inferred key is a sibling keyword, with a reason."""
+    for path, node in _nodes(load_bundled(api)):
+        for mark in ("x-usagemock-assumed", "x-usagemock-inferred"):
+            reasons = node.get(mark, {})
+            assert isinstance(reasons, dict), f"{path}/{mark} maps keywords to reasons"
+            for keyword, why in reasons.items():
+                assert str(why).strip(), f"{path}/{mark}/{keyword} gives no reason"
+                if mark == "x-usagemock-assumed":
+                    assert keyword in node, f"{path}: assumed {keyword!r} is not a sibling"
+
+
+def test_every_timbal_addition_says_its_kind() -> None:
+    """What we added to Timbal's document is marked inferred (held to) or assumed (a note)."""
+    for path, node in _nodes(load_bundled("timbal")):
+        if "x-usagemock-added" in node:
+            assert "x-usagemock-assumed" in node or "x-usagemock-inferred" in node, path

@@ -61,6 +61,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--usagemock-seed", type=int, default=0, help="Seed of the contract run.")
     group.addoption("--usagemock-max-examples", type=int, help="Generated cases per phase.")
+    group.addoption(
+        "--usagemock-strict",
+        action="store_true",
+        help="Fail on notes too (the server chose otherwise than the mock's assumptions).",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -215,6 +220,7 @@ class ContractItem(pytest.Item):
             seed=option("usagemock_seed"),
             org_ids=tuple(option("usagemock_org_id")),
             max_examples=option("usagemock_max_examples") or kit.DEFAULT_MAX_EXAMPLES,
+            strict=option("usagemock_strict"),
         )
         out = io.StringIO()
         report = kit.TerminalReport(lambda line: print(line, file=out))

@@ -189,3 +189,63 @@ def named_examples(document: Mapping[str, Any]) -> dict[str, Any]:
                 found["default"] = content["example"]
             found |= {name: ex["value"] for name, ex in content.get("examples", {}).items()}
     return found
+
+
+#: Marks sibling keywords that are our choice (the vendor-only contract drops them) ...
+ASSUMED = "x-usagemock-assumed"
+#: ... and sibling keywords the vendor's text implies (kept: servers are held to them).
+INFERRED = "x-usagemock-inferred"
+
+
+@dataclass(frozen=True)
+class Marked:
+    """One keyword of a document marked assumed or inferred, where it stands, and why."""
+
+    pointer: str
+    keyword: str
+    why: str
+
+
+def marked(document: Mapping[str, Any], mark: str = ASSUMED) -> list[Marked]:
+    """Every keyword ``mark`` (``ASSUMED`` or ``INFERRED``) marks in ``document``, in order."""
+    found = []
+    for pointer, node in _mappings(document, ""):
+        reasons = node.get(mark)
+        if isinstance(reasons, Mapping):
+            found += [
+                Marked(pointer, str(key), " ".join(str(why).split()))
+                for key, why in reasons.items()
+            ]
+    return found
+
+
+def _mappings(node: Any, pointer: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    if isinstance(node, Mapping):
+        yield pointer, node
+        for key, value in node.items():
+            yield from _mappings(value, f"{pointer}/{_escape(str(key))}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _mappings(value, f"{pointer}/{index}")
+
+
+def vendor_view(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``document`` holding only what the vendor documents or implies.
+
+    Every keyword marked ``x-usagemock-assumed`` is dropped from the node that marks it, so the
+    kit judges a server by this view (e.g. Kenbun's 400 and 401 keep their status but lose the
+    problem+json body the mock chose: any body passes).
+    """
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, Mapping):
+            reasons = node.get(ASSUMED)
+            dropped = set(reasons) if isinstance(reasons, Mapping) else set()
+            return {key: strip(value) for key, value in node.items() if key not in dropped}
+        if isinstance(node, list):
+            return [strip(value) for value in node]
+        return node
+
+    view = strip(document)
+    assert isinstance(view, dict)
+    return view

@@ -7,13 +7,15 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import REPO
-from tests.kit.broken_servers import BROKEN, TOKEN, kenbun_app, timbal_app
+from tests.kit.broken_servers import BROKEN, TOKEN, Call, kenbun_app, stamp, timbal_app
+from tests.kit.conformant_servers import ALL_AT_ONCE
 
 Serve = Callable[[Any], str]
 
@@ -114,3 +116,38 @@ def test_in_process_mock_timbal_passes() -> None:
     """The in-process mock keeps the Timbal contract, odd org ids included."""
     result = usagemock_test("--api", "timbal", "--seed", "1", "--max-examples", "30", token=None)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.e2e
+def test_live_server_with_open_choices_passes_and_fails_only_when_strict(serve: Serve) -> None:
+    """A server choosing otherwise where Kenbun leaves it open: exit 0 with notes, 1 if strict."""
+    url = serve(ALL_AT_ONCE["kenbun"]())
+    args = ("--api", "kenbun", "--base-url", url, "--seed", "2", "--max-examples", "10")
+    relaxed = usagemock_test(*args, "--samples", "3")
+    assert relaxed.returncode == 0, relaxed.stdout + relaxed.stderr
+    assert "kenbun: PASSED, " in relaxed.stdout and "Notes (kenbun" in relaxed.stdout
+    strict = usagemock_test(*args, "--samples", "3", "--strict")
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    assert "Replay the run: usagemock test --api kenbun" in strict.stdout
+    assert "--strict" in strict.stdout
+
+
+def _cycle_ended_two_minutes_ago(call: Call, body: dict[str, Any]) -> dict[str, Any]:
+    end = call.now - timedelta(minutes=2)
+    return {
+        **body,
+        "billing_cycle_start": stamp(end - timedelta(days=30)),
+        "billing_cycle_end": stamp(end),
+    }
+
+
+@pytest.mark.e2e
+def test_clock_skew_is_how_far_a_cycle_may_miss_the_request(serve: Serve) -> None:
+    """A cycle that ended two minutes ago passes with the default skew, fails with 60 s."""
+    url = serve(kenbun_app(body_bug=_cycle_ended_two_minutes_ago))
+    args = ("--api", "kenbun", "--base-url", url, "--seed", "2", "--max-examples", "5")
+    assert usagemock_test(*args, "--samples", "2").returncode == 0
+    tight = usagemock_test(*args, "--samples", "2", "--clock-skew", "60")
+    assert tight.returncode == 1, tight.stdout + tight.stderr
+    assert "FAIL kenbun_cycle_contains_now" in tight.stdout
+    assert "clock skew allowed: 0:01:00" in tight.stdout

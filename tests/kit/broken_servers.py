@@ -1,21 +1,26 @@
 """A correct reference server per API, and a family of servers that each break one documented fact.
 
-Each server is a small Starlette app. The reference keeps every rule while its data moves on
-every call (as real usage does): the boundary ``monthly_events == free_tier_limit``, null
-periods, every subscription status. A broken server is the reference with one mutation, and
-some mutations fire only on some calls or some inputs, as real bugs do.
+Each server is a small ASGI app. The reference keeps every rule while its data moves on every
+call (as real usage does, only ever up within a period): the boundary ``monthly_events ==
+free_tier_limit``, null periods, every subscription status, a period around the real now. A
+broken server is the reference with one mutation, and some mutations fire only on some calls or
+some inputs, as real bugs do. The conformant family (``conformant_servers.py``) differs from
+the mock only where the vendor documents leave a choice open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import itertools
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.types import ASGIApp
 
 TOKEN = "kit-secret-token-5f1c"  # the kit's token: tests assert it never shows in any output
 OWNED = ("org_alpha", "org_b2")  # Timbal orgs the token owns; one has a digit in its id
@@ -26,15 +31,16 @@ Body = dict[str, Any]
 
 @dataclass(frozen=True)
 class Call:
-    """One request as a server sees it: its number (from 1), org id and Authorization header."""
+    """One request as a server sees it: its number (from 1), org id, Authorization header, time."""
 
     number: int
     org_id: str | None
     authorization: str | None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def second_half(self) -> bool:
-        """Whether this call falls in the second half of the (simulated) billing period."""
+        """Whether this call falls in the second half of every ten calls."""
         return self.number % 10 >= 5
 
 
@@ -42,44 +48,62 @@ BodyBug = Callable[[Call, Body], Body]
 ResponseBug = Callable[[Call, Response], Response]
 
 
+def stamp(moment: datetime) -> str:
+    """A UTC moment as the docs write it: ``2026-03-01T00:00:00Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def month_of(now: datetime) -> tuple[datetime, datetime]:
+    """The calendar month (UTC) ``now`` falls in: its first moment and the next month's."""
+    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    after = (start + timedelta(days=32)).replace(day=1)
+    return start, after
+
+
 def timbal_body(call: Call) -> Body:
-    """A correct OverageSummary that changes with every call."""
+    """A correct OverageSummary that changes with every call; credits only grow."""
     n = call.number
     pending = 1_000 + 37 * n
-    invoiced = 50_000 if n % 3 == 0 else 0
+    invoiced = 50_000 * (n // 3)
     used = invoiced + pending
     windowless = n % 6 == 0
+    start, end = month_of(call.now)
     return {
         "enabled": n % 7 != 0,
         "cap_credits": None if n % 4 == 0 else used + 10_000,
         "used_credits": used,
         "invoiced_credits": invoiced,
         "pending_credits": pending,
-        "period_start": None if windowless else "2026-03-14T00:00:00Z",
-        "period_end": None if windowless else "2026-04-14T00:00:00Z",
+        "period_start": None if windowless else stamp(start),
+        "period_end": None if windowless else stamp(end),
         "rate_cents_per_1k": None if n % 5 == 0 else 10,
         "threshold_usd": None if n % 2 == 0 else 500,
     }
 
 
+KENBUN_LIMIT = 250_000
+
+
 def kenbun_body(call: Call) -> Body:
-    """A correct Usage that changes with every call, exactly at the limit on some."""
+    """A correct Usage that changes with every call, exactly at the limit on calls 5 to 9."""
     n = call.number
-    limit = 250_000
-    events = (limit - 1, limit, limit + 1, 0, 3 * limit)[n % 5]
+    # Only grows, and stays at the limit for five calls, so the boundary is asked by an
+    # authorized request whatever probes (the kit's auth-mode look, say) come first.
+    events = 50_000 * (n if n < 5 else 5 if n < 10 else n - 4)
     status = STATUSES[n % len(STATUSES)]
+    start, after = month_of(call.now)
     return {
         "monthly_events": events,
-        "free_tier_limit": limit,
+        "free_tier_limit": KENBUN_LIMIT,
         "overage_rate_cents": 100,
         "overage_unit": 10_000,
-        "overage": events > limit,
-        "billing_cycle_start": "2026-03-01T00:00:00Z",
-        "billing_cycle_end": "2026-03-31T23:59:59Z",
+        "overage": events > KENBUN_LIMIT,
+        "billing_cycle_start": stamp(start),
+        "billing_cycle_end": stamp(after - timedelta(seconds=1)),
         "org_id": "org_kenbun",
         "org_name": "Kenbun Test Org",
         "subscription_status": status,
-        "trial_ends_at": "2026-04-01T00:00:00Z" if status == "trialing" else None,
+        "trial_ends_at": stamp(call.now + timedelta(days=10)) if status == "trialing" else None,
     }
 
 
@@ -87,16 +111,47 @@ def _authorized(call: Call) -> bool:
     return call.authorization == f"Bearer {TOKEN}"
 
 
-def timbal_app(
-    body_bug: BodyBug | None = None, response_bug: ResponseBug | None = None
-) -> Starlette:
+Handler = Callable[[Request, dict[str, str]], Awaitable[Response]]
+
+
+def route(pattern: str, handler: Handler) -> ASGIApp:
+    """A one-route ASGI app: GET on ``pattern`` (any character in a parameter), else 405 or 404.
+
+    Starlette's router does not match a newline inside a path parameter (fuzzed org ids have
+    them), nor an encoded slash once the server decoded it: this one matches the raw path.
+    """
+    regex = re.compile(pattern, re.DOTALL)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        raw = scope.get("raw_path") or scope["path"].encode()
+        match = regex.fullmatch(raw.decode("latin-1"))  # %2F stays inside the org id
+        response: Response
+        if match is None:
+            response = JSONResponse({"code": "NOT_FOUND", "message": "No such path."}, 404)
+        elif scope["method"] != "GET":
+            error = {"code": "METHOD_NOT_ALLOWED", "message": "GET only."}
+            response = JSONResponse(error, 405, {"Allow": "GET"})
+        else:
+            params = {name: unquote(value) for name, value in match.groupdict().items()}
+            response = await handler(Request(scope, receive), params)
+        await response(scope, receive, send)
+
+    return app
+
+
+def timbal_app(body_bug: BodyBug | None = None, response_bug: ResponseBug | None = None) -> ASGIApp:
     """Timbal's overage endpoint, correct unless a bug is given."""
     calls = 0
 
-    async def overage(request: Request) -> Response:
+    async def overage(request: Request, params: dict[str, str]) -> Response:
         nonlocal calls
         calls += 1
-        call = Call(calls, request.path_params["org_id"], request.headers.get("authorization"))
+        call = Call(calls, params["org_id"], request.headers.get("authorization"))
         response: Response
         if not _authorized(call):
             error = {"code": "UNAUTHORIZED", "message": "Missing or invalid bearer token."}
@@ -108,16 +163,14 @@ def timbal_app(
             response = JSONResponse(body_bug(call, body) if body_bug else body)
         return response_bug(call, response) if response_bug else response
 
-    return Starlette(routes=[Route("/orgs/{org_id:path}/billing/overage", overage)])
+    return route(r"/orgs/(?P<org_id>[^/]+)/billing/overage", overage)
 
 
-def kenbun_app(
-    body_bug: BodyBug | None = None, response_bug: ResponseBug | None = None
-) -> Starlette:
+def kenbun_app(body_bug: BodyBug | None = None, response_bug: ResponseBug | None = None) -> ASGIApp:
     """Kenbun's usage endpoint, correct unless a bug is given."""
     calls = 0
 
-    async def usage(request: Request) -> Response:
+    async def usage(request: Request, params: dict[str, str]) -> Response:
         nonlocal calls
         calls += 1
         call = Call(calls, None, request.headers.get("authorization"))
@@ -135,7 +188,7 @@ def kenbun_app(
             response = JSONResponse(body_bug(call, body) if body_bug else body)
         return response_bug(call, response) if response_bug else response
 
-    return Starlette(routes=[Route("/usage", usage)])
+    return route("/usage", usage)
 
 
 def _set(body: Body, **changes: Any) -> Body:
@@ -166,17 +219,26 @@ def _crash_on_long_ids(call: Call, response: Response) -> Response:
     return response
 
 
-def _text_on_401(call: Call, response: Response) -> Response:
-    if response.status_code == 401:
-        return Response("Unauthorized", 401, media_type="text/plain")
+def _text_on_403(call: Call, response: Response) -> Response:
+    if response.status_code == 403:
+        return Response("Forbidden", 403, media_type="text/plain")
     return response
 
 
-def _json_not_problem_on_401(call: Call, response: Response) -> Response:
-    if response.status_code == 401:
-        problem = {"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "x"}
-        return JSONResponse(problem, 401)  # application/json, not application/problem+json
+def _bad_request_without_token(call: Call, response: Response) -> Response:
+    if response.status_code == 401 and call.authorization is None:
+        return JSONResponse({"code": "BAD_REQUEST", "message": "No org context."}, 400)
     return response
+
+
+def every(k: int, bug: BodyBug) -> BodyBug:
+    """``bug`` on every ``k``-th answer it is asked for (calls without a token do not count)."""
+    served = itertools.count(1)
+    return lambda call, body: bug(call, body) if next(served) % k == 0 else body
+
+
+def _shift(stamped: str, by: timedelta) -> str:
+    return stamp(datetime.fromisoformat(stamped.replace("Z", "+00:00")) + by)
 
 
 def _not_found_for_unknown_orgs(call: Call, response: Response) -> Response:
@@ -200,7 +262,7 @@ class Broken:
     breaks: str
     catches: frozenset[str]
     """The checks whose failure shows this bug; the kit must fail at least one of them."""
-    app: Callable[[], Starlette]
+    app: Callable[[], ASGIApp]
 
 
 def _timbal(name: str, breaks: str, catches: set[str], **bugs: Any) -> Broken:
@@ -223,7 +285,7 @@ BROKEN: tuple[Broken, ...] = (
     _timbal(
         "negative_pending_for_ids_with_a_digit",
         "pending_credits negative (and used adjusted to match) for org ids containing a digit",
-        {"timbal_credits_whole_and_not_negative", "response_schema_conformance"},
+        {"timbal_credits_not_negative", "response_schema_conformance"},
         body_bug=lambda c, b: (
             _set(b, pending_credits=-5, used_credits=b["invoiced_credits"] - 5)
             if any(ch.isdigit() for ch in c.org_id or "")
@@ -263,7 +325,7 @@ BROKEN: tuple[Broken, ...] = (
     _timbal(
         "fractional_rate",
         "rate_cents_per_1k a fraction (12.5)",
-        {"timbal_credits_whole_and_not_negative", "response_schema_conformance"},
+        {"timbal_credits_not_negative", "response_schema_conformance"},
         body_bug=lambda c, b: _set(b, rate_cents_per_1k=12.5),
     ),
     _timbal(
@@ -279,10 +341,56 @@ BROKEN: tuple[Broken, ...] = (
         response_bug=_ok_without_token,
     ),
     _timbal(
-        "text_plain_on_401",
-        "401 answered as text/plain instead of the JSON error body",
+        "text_plain_on_403",
+        "403 answered as text/plain instead of the documented application/json ErrorMessage",
         {"content_type_conformance"},
-        response_bug=_text_on_401,
+        response_bug=_text_on_403,
+    ),
+    _timbal(
+        "no_token_gets_400",
+        "400 (neither a documented status nor a refusal of the token) without a token",
+        {"credential_required", "status_code_conformance"},
+        response_bug=_bad_request_without_token,
+    ),
+    _timbal(
+        "credits_reset_every_3rd_call",
+        "used, invoiced and pending credits back to 0 on every 3rd call within the same period",
+        {"timbal_credits_never_go_down"},
+        body_bug=every(
+            3, lambda c, b: _set(b, used_credits=0, invoiced_credits=0, pending_credits=0)
+        ),
+    ),
+    _timbal(
+        "invoice_undone_every_2nd_call",
+        "invoiced_credits back to 0 on every 2nd answer (pending grows to keep used)",
+        {"timbal_credits_never_go_down"},
+        body_bug=every(
+            2, lambda c, b: _set(b, invoiced_credits=0, pending_credits=b["used_credits"])
+        ),
+    ),
+    _timbal(
+        "period_next_month",
+        "a period that starts next month, so it does not contain the request",
+        {"timbal_period_contains_now"},
+        body_bug=lambda c, b: (
+            _set(
+                b,
+                period_start=b["period_end"],
+                period_end=_shift(b["period_end"], timedelta(days=31)),
+            )
+            if b["period_start"]
+            else b
+        ),
+    ),
+    _timbal(
+        "period_end_moves",
+        "period_end a few seconds later on every call, period_start unchanged",
+        {"timbal_periods_same_or_apart"},
+        body_bug=lambda c, b: (
+            _set(b, period_end=_shift(b["period_end"], timedelta(seconds=c.number)))
+            if b["period_end"]
+            else b
+        ),
     ),
     _timbal(
         "server_error_on_long_ids",
@@ -347,10 +455,50 @@ BROKEN: tuple[Broken, ...] = (
         response_bug=_ok_for_any_token,
     ),
     _kenbun(
-        "json_not_problem_on_401",
-        "401 as application/json instead of application/problem+json",
-        {"content_type_conformance"},
-        response_bug=_json_not_problem_on_401,
+        "events_down_every_3rd_call",
+        "monthly_events back to 10 on every 3rd call within the same cycle",
+        {"kenbun_events_never_go_down"},
+        body_bug=every(3, lambda c, b: _set(b, monthly_events=10, overage=False)),
+    ),
+    _kenbun(
+        "cycle_a_year_ago",
+        "a billing cycle a year before the request",
+        {"kenbun_cycle_contains_now"},
+        body_bug=lambda c, b: _set(
+            b,
+            billing_cycle_start=_shift(b["billing_cycle_start"], -timedelta(days=365)),
+            billing_cycle_end=_shift(b["billing_cycle_end"], -timedelta(days=365)),
+        ),
+    ),
+    _kenbun(
+        "org_id_alternates",
+        "org_id alternating between two orgs for one token",
+        {"kenbun_org_stays_the_same"},
+        body_bug=lambda c, b: _set(b, org_id=f"org_{c.number % 2}"),
+    ),
+    _kenbun(
+        "cycle_end_moves",
+        "billing_cycle_end a second later on every call, billing_cycle_start unchanged",
+        {"kenbun_cycles_same_or_apart"},
+        body_bug=lambda c, b: _set(
+            b, billing_cycle_end=_shift(b["billing_cycle_end"], -timedelta(seconds=c.number))
+        ),
+    ),
+    _kenbun(
+        "trial_ended_yesterday",
+        "trialing with a trial_ends_at of yesterday",
+        {"kenbun_trial_end_not_past"},
+        body_bug=lambda c, b: (
+            _set(b, trial_ends_at=stamp(c.now - timedelta(days=1)))
+            if b["subscription_status"] == "trialing"
+            else b
+        ),
+    ),
+    _kenbun(
+        "us_dates",
+        "billing_cycle_start as an American date, not ISO 8601",
+        {"kenbun_timestamps_iso8601"},
+        body_bug=lambda c, b: _set(b, billing_cycle_start=c.now.strftime("%m/%d/%Y")),
     ),
     _kenbun(
         "string_events",

@@ -1,4 +1,4 @@
-"""The kit catches every server of the broken family and passes a correct one, for any seed."""
+"""The kit catches every server of the broken family and passes the conformant family, any seed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.kit.broken_servers import BROKEN, Broken, kenbun_app, timbal_app
+from tests.kit.conformant_servers import ALL_AT_ONCE, CONFORMANT, WRAPPED, Conformant
 from tests.kit.conftest import finished, run_kit
 from usagemock.kit import StageFinished
 from usagemock.kit.checks import RULE_CHECKS
@@ -18,7 +19,8 @@ REFERENCE = {"timbal": timbal_app, "kenbun": kenbun_app}
 def test_kit_catches_each_broken_server(broken: Broken) -> None:
     """Each server that breaks one documented fact fails the run, on a check naming that fact."""
     result = finished(run_kit(broken.api, broken.app()))
-    failed = {finding.check for finding in result.findings}
+    failed = {finding.check for finding in result.failures}  # notes do not count
+    assert not result.passed
     assert failed & broken.catches, (
         f"usagemock kit missed {broken.name} ({broken.breaks}): failed {sorted(failed)}, "
         f"expected one of {sorted(broken.catches)}"
@@ -82,3 +84,58 @@ def test_a_request_that_gets_no_response_is_a_failure() -> None:
     dropped = [f for f in result.findings if f.check == "request_completed"]
     assert dropped and "connection dropped" in dropped[0].message
     assert dropped[0].curl.startswith("curl -X GET")
+
+
+SEEDS = (1, 20260317, 987654321)
+
+
+@pytest.mark.parametrize(
+    ("server", "seed"),
+    [(c, SEEDS[i % len(SEEDS)]) for i, c in enumerate((*CONFORMANT, *WRAPPED))],
+    ids=lambda v: f"{v.api}-{v.name}" if isinstance(v, Conformant) else str(v),
+)
+def test_kit_passes_each_conformant_server(server: Conformant, seed: int) -> None:
+    """A server that differs from the mock only where the vendor leaves it open passes."""
+    result = finished(run_kit(server.api, server.app(), seed=seed, samples=6))
+    assert result.passed, [f"{f.check}: {f.message}" for f in result.failures]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("api", ["timbal", "kenbun"])
+def test_kit_passes_a_server_with_every_open_difference_at_once(api: str, seed: int) -> None:
+    """All of an API's conformant differences in one server still pass, for every seed."""
+    result = finished(run_kit(api, ALL_AT_ONCE[api](), seed=seed, samples=6))
+    assert result.passed, [f"{f.check}: {f.message}" for f in result.failures]
+    assert result.notes, "its choices differ from the mock's, which the run notes"
+
+
+def test_notes_fail_the_run_only_when_strict() -> None:
+    """Kenbun's JSON 401 is a note: the run passes, and fails with --strict, naming why."""
+    server = next(c for c in CONFORMANT if c.name == "json_code_message_401")
+    relaxed = finished(run_kit("kenbun", server.app(), samples=2))
+    strict = finished(run_kit("kenbun", server.app(), samples=2, strict=True))
+    assert relaxed.passed and relaxed.notes
+    note = relaxed.notes[0]
+    assert note.check == "mock_spec_conformance" and note.kind == "assumed"
+    assert "Kenbun documents no error body" in note.message
+    assert "application/problem+json" in note.message
+    assert not strict.passed and {f.check for f in strict.failures} == {"mock_spec_conformance"}
+
+
+def test_findings_name_their_kind_and_source() -> None:
+    """A failure carries its kind and the vendor's words it rests on."""
+    broken = next(b for b in BROKEN if b.name == "overage_true_at_the_limit")
+    result = finished(run_kit("kenbun", broken.app(), samples=6))
+    finding = next(f for f in result.failures if f.check == "kenbun_overage_flag")
+    assert finding.kind == "documented"
+    assert "The overage flag is set to true when monthly_events exceeds" in finding.source
+
+
+def test_a_broken_series_shows_both_responses() -> None:
+    """A rule across calls shows the earlier response next to the later one that broke it."""
+    broken = next(b for b in BROKEN if b.name == "events_down_every_3rd_call")
+    result = finished(run_kit("kenbun", broken.app(), samples=6))
+    finding = next(f for f in result.findings if f.check == "kenbun_events_never_go_down")
+    assert finding.kind == "inferred"
+    assert '"monthly_events":10' in finding.body
+    assert finding.earlier.startswith("200 (asked ") and '"monthly_events":' in finding.earlier

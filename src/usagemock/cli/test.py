@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,16 @@ IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")
     "--scenario",
     help="The scenario the target runs: also check what it promises "
     "(its expect: block). In-process, the mock starts every org in it.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail on notes too: where the server chose otherwise than the mock's assumptions.",
+)
+@click.option(
+    "--clock-skew",
+    type=click.FloatRange(0),
+    help="Seconds the server's clock may be off ours before a time rule breaks [default: 300].",
 )
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML.")
 def test_command(**flags: Any) -> None:
@@ -87,6 +98,10 @@ def test_command(**flags: Any) -> None:
                 samples=kit.DEFAULT_SAMPLES if flags["samples"] is None else flags["samples"],
                 scenario=flags["scenario"],
                 expect=expect,
+                strict=flags["strict"],
+                clock_skew=kit.DEFAULT_CLOCK_SKEW
+                if flags["clock_skew"] is None
+                else timedelta(seconds=flags["clock_skew"]),
             )
             for event in kit.run(plan):
                 for handler in handlers:
@@ -162,7 +177,9 @@ def _rerun_line(flags: dict[str, Any], token: str) -> str:
     parts += [f"--org-id {shell_word(org, token)}" for org in flags["org_ids"]]
     if flags["scenario"]:
         parts.append(f"--scenario {shell_word(flags['scenario'], token)}")
-    for name in ("max_examples", "samples"):
+    if flags["strict"]:
+        parts.append("--strict")
+    for name in ("max_examples", "samples", "clock_skew"):
         if flags[name] is not None:
             parts.append(f"--{name.replace('_', '-')} {flags[name]}")
     return " ".join(parts)

@@ -10,8 +10,10 @@ from usagemock.kit.events import Event, Finding, RunFinished, RunStarted, StageF
 from usagemock.kit.report import JUnitReport, TerminalReport
 from usagemock.kit.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SAMPLES, Plan, run
 from usagemock.kit.targets import Target, TargetError
+from usagemock.rules import DEFAULT_CLOCK_SKEW
 
 __all__ = [
+    "DEFAULT_CLOCK_SKEW",
     "DEFAULT_MAX_EXAMPLES",
     "DEFAULT_SAMPLES",
     "Event",

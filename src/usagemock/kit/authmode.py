@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from schemathesis import BaseSchema
 
-from usagemock.kit.checks import CREDENTIAL_REQUIRED, OWNED_ORGS_ONLY
 from usagemock.kit.events import StageFinished, redact
+from usagemock.kit.sources import CREDENTIAL_REQUIRED, OWNED_ORGS_ONLY
 from usagemock.kit.targets import TargetError
 from usagemock.specs import AUTH_MODE_HEADER, load_bundled
 

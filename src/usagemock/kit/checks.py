@@ -1,30 +1,50 @@
-"""Every documented fact the kit checks, each registered as a schemathesis check.
+"""Every fact the kit checks, each registered as a schemathesis check.
 
 The rules come from :mod:`usagemock.rules`, written once for the mock and the kit: this module
-only wraps each one as a check. Two auth checks add what the docs say about tokens. Checks are
-registered process-wide (that is how schemathesis finds them), so each one first makes sure the
-response is one of ours: a rule check acts only on its API's spec, an auth check only when the
-kit's run configured it with a token.
+only wraps each one as a check (body rules as functions, moment rules as classes that take the
+clock skew). Two auth checks add what the docs say about tokens, and ``mock_spec_conformance``
+holds a response to the mock's full spec, where every difference is a choice the vendor left
+open (a note). Checks are registered process-wide (that is how schemathesis finds them), so
+each one first makes sure the response is one of ours: a rule check acts only on its API's
+spec, an auth check only when the kit's run configured it with a token. Where each check comes
+from is in :mod:`usagemock.kit.sources`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import functools
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import schemathesis
-from schemathesis import Case, CheckContext, CheckFunction, GenerationMode, Response
+from schemathesis import BaseSchema, Case, CheckContext, CheckFunction, GenerationMode, Response
 from schemathesis.core.failures import Failure, Severity
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from usagemock.kit.expectations import STATUS, unmet
-from usagemock.rules import RULES, Rule
-from usagemock.specs import API_NAMES, load_bundled
-
-#: Names the kit registers its auth checks under (class-based checks take their config by name).
-CREDENTIAL_REQUIRED = "credential_required"
-OWNED_ORGS_ONLY = "owned_orgs_only"
-SCENARIO_EXPECTATIONS = "scenario_expectations"
+from usagemock.kit.sources import (
+    CREDENTIAL_REQUIRED,
+    MOCK_SPEC,
+    OWNED_ORGS_ONLY,
+    SCENARIO_EXPECTATIONS,
+)
+from usagemock.rules import (
+    MOMENTS,
+    RULES,
+    SERIES,
+    Answer,
+    MomentRule,
+    Rule,
+    SeriesRule,
+)
+from usagemock.specs import API_NAMES, documented_statuses, load_bundled, marked, vendor_view
 
 
 class ContractBroken(Failure):
@@ -72,8 +92,8 @@ def json_object(response: Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def rule_check_name(api: str, rule: Rule) -> str:
-    """The check name of one documented rule, e.g. ``kenbun_overage_flag``."""
+def rule_check_name(api: str, rule: Rule | MomentRule | SeriesRule) -> str:
+    """The check name of one rule, e.g. ``kenbun_overage_flag``."""
     return f"{api}_{rule.name}"
 
 
@@ -86,14 +106,7 @@ def _rule_check(api: str, rule: Rule) -> CheckFunction:
         body = json_object(response)
         if body is None:
             return None
-        broken = rule(body)
-        if broken:
-            raise ContractBroken(
-                check=name,
-                operation=case.operation.label,
-                title=f"{rule.statement} ({name})",
-                message="\n".join(broken),
-            )
+        _raise(name, case, rule.statement, rule(body))
         return True
 
     check.__name__ = check.__qualname__ = name
@@ -101,19 +114,150 @@ def _rule_check(api: str, rule: Rule) -> CheckFunction:
     return check
 
 
+def _raise(name: str, case: Case[Any], statement: str, broken: list[str]) -> None:
+    if broken:
+        raise ContractBroken(
+            check=name,
+            operation=case.operation.label,
+            title=f"{statement} ({name})",
+            message="\n".join(broken),
+        )
+
+
+class MomentCheck:
+    """A moment rule as a check: a 200 against the moment it was answered, clocks ``skew`` apart.
+
+    Off unless a kit run configures it: other schemathesis runs in the same process (the mock's
+    own tests, on a moved clock) answer for another moment by design.
+    """
+
+    api: ClassVar[str]
+    rule: ClassVar[MomentRule]
+
+    def __init__(self, skew: float | None = None) -> None:
+        self.skew = None if skew is None else timedelta(seconds=skew)
+
+    def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
+        """Fail when the body breaks the rule at the moment it was asked."""
+        if self.skew is None or response.status_code != 200 or api_of(case) != self.api:
+            return None
+        body = json_object(response)
+        if body is None:
+            return None
+        # The check runs as the response arrives: now is when it was received.
+        received = datetime.now(UTC)
+        answer = Answer(body, received - timedelta(seconds=response.elapsed), received)
+        _raise(type(self).__name__, case, self.rule.statement, self.rule(answer, self.skew))
+        return True
+
+
 RULE_CHECKS: Mapping[str, tuple[str, ...]] = {
-    api: tuple(rule_check_name(api, rule) for rule in rules) for api, rules in RULES.items()
+    api: tuple(rule_check_name(api, rule) for rules in (RULES, MOMENTS) for rule in rules[api])
+    for api in RULES
 }
+MOMENT_CHECKS: tuple[str, ...] = tuple(
+    rule_check_name(api, rule) for api, rules in MOMENTS.items() for rule in rules
+)
 for _api, _rules in RULES.items():
     for _rule in _rules:
         schemathesis.check(_rule_check(_api, _rule))
+for _api, _moments in MOMENTS.items():
+    for _moment in _moments:
+        _name = rule_check_name(_api, _moment)
+        _cls = type(
+            _name, (MomentCheck,), {"api": _api, "rule": _moment, "__doc__": _moment.statement}
+        )
+        _cls.__qualname__ = _name
+        schemathesis.check(_cls)
+
+
+@functools.cache
+def _mock_schema(api: str) -> BaseSchema:
+    """The mock's full spec of ``api`` (every assumption kept), to compare answers with."""
+    return schemathesis.openapi.from_dict(copy.deepcopy(dict(load_bundled(api))))
+
+
+_CONFORMANCE = (status_code_conformance, content_type_conformance, response_schema_conformance)
+
+
+class MockSpecConformance:
+    """Note where a response the vendor-only contract accepts differs from the mock's choices.
+
+    Off unless a kit run configures it (judging by the vendor-only view; elsewhere the mock's
+    own spec is the one judged, and there is nothing to compare).
+    """
+
+    def __init__(self, active: bool = False) -> None:
+        self.active = active
+
+    def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
+        """Raise a note listing each difference and the assumption behind it."""
+        api = api_of(case)
+        if not self.active or api is None:
+            return None
+        return _mock_spec_differences(api, ctx, response, case)
+
+
+def _mock_spec_differences(
+    api: str, ctx: CheckContext, response: Response, case: Case[Any]
+) -> bool | None:
+    operation = _mock_schema(api)[case.operation.path][case.operation.method]
+    mock_case = operation.Case(
+        method=case.method,
+        path_parameters=case.path_parameters,
+        headers=case.headers,
+        query=case.query,
+        _meta=case.meta,
+    )
+    differences = []
+    for check in _CONFORMANCE:
+        with contextlib.suppress(Failure):
+            check(ctx, response, case)
+            try:
+                check(ctx, response, mock_case)
+            except Failure as failure:
+                differences.append(f"{failure.title}: {' '.join(failure.message.split())}")
+    if not differences:
+        return True
+    content_type = response.headers.get("content-type", ["(none)"])[0]
+    lines = _assumptions(api, case, response)
+    lines.append(f"This server sends {response.status_code} {content_type}; the mock's spec says:")
+    lines += [f"  {difference}" for difference in differences]
+    raise ContractBroken(
+        check=MOCK_SPEC,
+        operation=case.operation.label,
+        title=f"a choice the vendor leaves open, made otherwise than the mock ({MOCK_SPEC})",
+        message="\n".join(lines),
+    )
+
+
+def _assumptions(api: str, case: Case[Any], response: Response) -> list[str]:
+    """The mock's assumptions bearing on this response: its status's, else the schemas'."""
+    path = case.operation.path.replace("~", "~0").replace("/", "~1")
+    status = f"/paths/{path}/{case.operation.method.lower()}/responses/{response.status_code}"
+    marks = marked(load_bundled(api))
+    bearing = [m for m in marks if m.pointer.startswith(status)] or [
+        m for m in marks if m.pointer.startswith("/components/")
+    ]
+    return [f"Assumed by the mock: {m.why} (#{m.pointer}: {m.keyword})" for m in bearing]
+
+
+@functools.cache
+def refusal_statuses(api: str) -> frozenset[int]:
+    """The statuses ``api``'s vendor-only contract allows for a request without a valid token."""
+    if api not in API_NAMES:
+        return frozenset()
+    return documented_statuses(vendor_view(load_bundled(api))) & {401, 403}
 
 
 class CredentialRequired:
-    """No token or an invalid one gets 401: never 200, nor a status for a token accepted (400, 403).
+    """No token or an invalid one gets a refusal the vendor allows: never 2xx, nor 400 or another.
 
-    Any Authorization header other than ``Bearer <the kit's token>`` is missing or invalid.
-    Other statuses (404, 405, 5xx...) belong to the conformance and server-error checks.
+    The refusals are the vendor-only contract's 401 and 403 (Kenbun: 401; Timbal: 401, inferred
+    from bearer auth, or its documented 403). Any Authorization header other than
+    ``Bearer <the kit's token>`` is missing or invalid. Other statuses (404, 405, 5xx...) belong
+    to the conformance and server-error checks. Kind and source: Kenbun documented, Timbal
+    inferred (:mod:`usagemock.kit.sources`).
     """
 
     def __init__(self, token: str | None = None) -> None:
@@ -127,13 +271,15 @@ class CredentialRequired:
         if sent == f"Bearer {self.token}":
             return None
         status = response.status_code
-        if status < 300 or status in (400, 403):
+        refusals = refusal_statuses(api_of(case) or "")
+        if status < 300 or (status in (400, 401, 403) and status not in refusals):
             what = "no Authorization header" if sent is None else "an invalid bearer token"
+            allowed = " or ".join(map(str, sorted(refusals)))
             raise ContractBroken(
                 check=CREDENTIAL_REQUIRED,
                 operation=case.operation.label,
-                title=f"a missing or invalid token gets 401 ({CREDENTIAL_REQUIRED})",
-                message=f"A request with {what} got {status}, not 401.",
+                title=f"a missing or invalid token gets {allowed} ({CREDENTIAL_REQUIRED})",
+                message=f"A request with {what} got {status}, not {allowed}.",
             )
         return True
 
@@ -199,13 +345,9 @@ class ScenarioExpectations:
             if body is None:
                 return None
             lines = unmet(self.expect, body)
-        if lines:
-            raise ContractBroken(
-                check=SCENARIO_EXPECTATIONS,
-                operation=case.operation.label,
-                title=f"scenario {self.scenario} answers as it promises ({SCENARIO_EXPECTATIONS})",
-                message="\n".join(lines),
-            )
+        _raise(
+            SCENARIO_EXPECTATIONS, case, f"scenario {self.scenario} answers as it promises", lines
+        )
         return True
 
 
@@ -218,6 +360,7 @@ def _register(name: str, cls: type[Any]) -> None:
 _register(CREDENTIAL_REQUIRED, CredentialRequired)
 _register(OWNED_ORGS_ONLY, OwnedOrgsOnly)
 _register(SCENARIO_EXPECTATIONS, ScenarioExpectations)
+_register(MOCK_SPEC, MockSpecConformance)
 
 
 def auth_check_config(token: str, owned: tuple[str, ...]) -> dict[str, Any]:
@@ -225,6 +368,14 @@ def auth_check_config(token: str, owned: tuple[str, ...]) -> dict[str, Any]:
     return {
         CREDENTIAL_REQUIRED: {"token": token},
         OWNED_ORGS_ONLY: {"token": token, "owned": list(owned)},
+    }
+
+
+def judging_check_config(skew: timedelta) -> dict[str, Any]:
+    """The ``checks`` config entries that turn on the moment rules and the mock-spec notes."""
+    return {
+        **{name: {"skew": skew.total_seconds()} for name in MOMENT_CHECKS},
+        MOCK_SPEC: {"active": True},
     }
 
 
@@ -246,8 +397,14 @@ def expectation_check_config(
 
 #: What each check states, for reports (schemathesis' own checks by their names).
 STATEMENTS: Mapping[str, str] = {
-    **{rule_check_name(api, r): r.statement for api, rules in RULES.items() for r in rules},
-    CREDENTIAL_REQUIRED: "no token or an invalid token gets 401",
+    **{
+        rule_check_name(api, r): r.statement
+        for table in (RULES, MOMENTS, SERIES)
+        for api, rules in table.items()
+        for r in rules
+    },
+    CREDENTIAL_REQUIRED: "no token or an invalid token is refused (401, or a documented 403)",
     OWNED_ORGS_ONLY: "a token never gets 200 for an org it does not own",
     SCENARIO_EXPECTATIONS: "a server running a scenario answers as the scenario promises",
+    MOCK_SPEC: "where the vendor leaves a choice open, the server chose as the mock did",
 }

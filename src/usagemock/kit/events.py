@@ -62,6 +62,17 @@ class Finding:
     body: str
     curl: str
     seed: int
+    kind: str = "documented"
+    """Where the broken check comes from: documented, inferred or assumed (a note)."""
+    source: str = ""
+    """The quoted sentence or spec pointer it rests on, and the reasoning when inferred."""
+    earlier: str = ""
+    """For a rule across calls: the earlier response it broke with (this one is the later)."""
+
+    @property
+    def note(self) -> bool:
+        """Whether this is a note (an assumed choice the server made otherwise), not a failure."""
+        return self.kind == "assumed"
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class RunStarted:
     max_examples: int
     samples: int
     org_ids: tuple[str, ...]
+    strict: bool = False
+    """Whether notes fail the run too."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,8 @@ class StageFinished:
     findings: tuple[Finding, ...] = ()
     skipped: str | None = None
     """Why the stage did not run, when it did not."""
+    refused_by_http: int = 0
+    """Requests that were not valid HTTP and got the HTTP parser's own 400 (not judged)."""
 
 
 @dataclass(frozen=True)
@@ -100,11 +115,23 @@ class RunFinished:
     elapsed: float
     requests: int
     findings: tuple[Finding, ...]
+    strict: bool = False
+    """Whether notes fail the run too (``--strict``)."""
+
+    @property
+    def failures(self) -> tuple[Finding, ...]:
+        """Findings that fail the run: documented and inferred breaks, and notes when strict."""
+        return tuple(f for f in self.findings if self.strict or not f.note)
+
+    @property
+    def notes(self) -> tuple[Finding, ...]:
+        """Findings that do not fail the run: where the server chose otherwise than the mock."""
+        return tuple(f for f in self.findings if f.note and not self.strict)
 
     @property
     def passed(self) -> bool:
-        """Whether every response passed every check."""
-        return not self.findings
+        """Whether no response broke a documented or inferred check (or any, when strict)."""
+        return not self.failures
 
     @property
     def rate(self) -> float:

@@ -1,5 +1,10 @@
 """Handlers of run events: a terminal summary and a JUnit XML file for CI.
 
+Each check is shown with its kind (documented, inferred, assumed) and its source (the vendor's
+sentence or spec pointer, and the reasoning when inferred), so a report alone is enough to argue
+with the vendor. Notes (a server choosing otherwise where the vendor leaves a choice open) are
+listed apart from failures and do not fail the run unless it is strict.
+
 Handlers never print: the terminal report writes through the function it is given (the CLI
 passes ``click.echo``), so only the CLI touches stdout. Events carry no token, so neither can
 a report.
@@ -15,6 +20,7 @@ from pathlib import Path
 
 from usagemock.kit.checks import STATEMENTS
 from usagemock.kit.events import Event, Finding, RunFinished, RunStarted, StageFinished
+from usagemock.kit.sources import source_of
 
 Write = Callable[[str], None]
 #: Failing responses shown in full per (operation, check) and stage; the rest are counted.
@@ -37,11 +43,13 @@ class TerminalReport:
         self.rerun = rerun
         """The command line (without --seed) a failure tells the reader to rerun."""
         self._checks: dict[str, Counter[str]] = defaultdict(Counter)
+        self._strict = False
 
     def handle(self, event: Event) -> None:
         """Write what ``event`` adds to the summary."""
         if isinstance(event, RunStarted):
             self._checks.clear()
+            self._strict = event.strict
             orgs = ", ".join(event.org_ids) or "none given"
             self.write(
                 f"usagemock test: {event.api} against {event.target}\n"
@@ -59,55 +67,86 @@ class TerminalReport:
             self.write(f"{where}: skipped ({event.skipped})")
             return
         for finding in event.findings:
-            self._checks[finding.operation][f"!{finding.check}"] += 1
+            self._checks[finding.operation][f"{self._mark(finding)}{finding.check}"] += 1
         for name, count in event.checks.items():
             self._checks[event.operation][name] += count
-        broken = len({f.check for f in event.findings})
-        verdict = "ok" if not event.findings else f"{broken} check(s) failed"
+        broken = len({f.check for f in event.findings if self._mark(f) == "!"})
+        noted = len({f.check for f in event.findings if self._mark(f) == "~"})
+        verdict = f"{broken} check(s) failed" if broken else "ok"
+        if noted:
+            verdict += f", {noted} note(s)"
+        if event.refused_by_http:
+            verdict += (
+                f" ({event.refused_by_http} not valid HTTP, answered 400 by the HTTP parser: "
+                "not judged)"
+            )
         self.write(f"{where}: {event.requests} requests, {verdict}")
 
     def _finished(self, event: RunFinished) -> None:
         for operation, counts in self._checks.items():
             self.write(f"\nChecks on {operation}:")
-            names = sorted({name.lstrip("!") for name in counts})
+            names = sorted({name.lstrip("!~") for name in counts})
             for name in names:
-                failed = counts[f"!{name}"]
-                mark = "FAIL" if failed else "ok  "
-                tally = f"{failed} failing response(s)" if failed else f"{counts[name]} responses"
+                failed, noted = counts[f"!{name}"], counts[f"~{name}"]
+                source = source_of(event.api, name)
+                mark = "FAIL" if failed else "NOTE" if noted else "ok  "
+                tally = (
+                    f"{failed or noted} response(s)"
+                    if failed or noted
+                    else f"{counts[name]} responses"
+                )
                 statement = STATEMENTS.get(name)
                 about = f" - {statement}" if statement else ""
                 self.write(f"  {mark} {name}: {tally}{about}")
-        grouped = group(event.findings)
-        if grouped:
-            self.write(f"\nFailures ({event.api}):")
-        for number, ((operation, check), findings) in enumerate(grouped.items(), 1):
-            stages: dict[str, list[Finding]] = defaultdict(list)
-            for finding in findings:
-                stages[finding.stage].append(finding)
-            where = ", ".join(f"{len(found)} in {stage}" for stage, found in stages.items())
-            self.write(
-                f"\n{number}. {check} on {operation}: {len(findings)} failing response(s) ({where})"
-            )
-            # Examples from every stage, so each stage line that says "failed" has one here.
-            shown = [finding for found in stages.values() for finding in found[:SHOWN_PER_CHECK]]
-            self.write("\n\n".join(textwrap.indent(describe(f), "   ") for f in shown))
-            self.write(f"   Replay the run: {self.rerun} --seed {event.seed}")
+                self.write(f"         {source.cite()}")
+        failures, notes = group(event.failures), group(event.notes)
+        self._list(f"Failures ({event.api})", failures, event.seed)
+        self._list(
+            f"Notes ({event.api}: the server chose otherwise where the vendor leaves it open;"
+            " not failures unless --strict)",
+            notes,
+            event.seed,
+        )
         verdict = (
             "PASSED"
             if event.passed
-            else f"FAILED: {len(grouped)} check(s) broken in {len(event.findings)} response(s)"
+            else f"FAILED: {len(failures)} check(s) broken in {len(event.failures)} response(s)"
         )
+        if notes:
+            verdict += f", {len(notes)} note(s)"
         self.write(
             f"\n{event.api}: {verdict}; {event.requests} requests in {event.elapsed:.1f} s "
             f"({event.rate:.0f}/s), seed {event.seed}\n"
         )
 
+    def _mark(self, finding: Finding) -> str:
+        """How a finding counts in the tally: ``!`` a failure, ``~`` a note."""
+        return "~" if finding.note and not self._strict else "!"
+
+    def _list(self, heading: str, grouped: dict[tuple[str, str], list[Finding]], seed: int) -> None:
+        if grouped:
+            self.write(f"\n{heading}:")
+        for number, ((operation, check), findings) in enumerate(grouped.items(), 1):
+            stages: dict[str, list[Finding]] = defaultdict(list)
+            for finding in findings:
+                stages[finding.stage].append(finding)
+            where = ", ".join(f"{len(found)} in {stage}" for stage, found in stages.items())
+            self.write(f"\n{number}. {check} on {operation}: {len(findings)} response(s) ({where})")
+            # Examples from every stage, so each stage line that counts one has one here.
+            shown = [finding for found in stages.values() for finding in found[:SHOWN_PER_CHECK]]
+            self.write("\n\n".join(textwrap.indent(describe(f), "   ") for f in shown))
+            self.write(f"   Replay the run: {self.rerun} --seed {seed}")
+
 
 def describe(finding: Finding) -> str:
-    """One failure in full: rule, request, response, curl, seed."""
-    lines = [f"Broken: {finding.title}"]
+    """One failure or note in full: rule, its kind and source, request, response, curl, seed."""
+    lines = [f"{'Note' if finding.note else 'Broken'}: {finding.title}"]
+    if finding.source:
+        lines.append(f"  Source: {finding.source}")
     lines += [f"  {line}" for line in finding.message.splitlines() if line.strip()]
     lines.append(f"Stage: {finding.stage}")
+    if finding.earlier:
+        lines.append(f"Earlier response: {finding.earlier}")
     if finding.url:
         lines.append(f"Request: {finding.method} {finding.url}")
     if finding.status is not None:
@@ -141,14 +180,14 @@ class JUnitReport:
             ET.ElementTree(self._root).write(self.path, encoding="utf-8", xml_declaration=True)
 
     def _suite(self, event: RunFinished) -> None:
-        grouped = group(event.findings)
-        cases = sorted(self._checks[event.api] | set(grouped))
+        failures, notes = group(event.failures), group(event.notes)
+        cases = sorted(self._checks[event.api] | set(failures) | set(notes))
         suite = ET.SubElement(
             self._root,
             "testsuite",
             name=f"usagemock {event.api}",
             tests=str(len(cases) + len(self._skipped[event.api])),
-            failures=str(len(grouped)),
+            failures=str(len(failures)),
             errors="0",
             skipped=str(len(self._skipped[event.api])),
             time=f"{event.elapsed:.3f}",
@@ -160,15 +199,25 @@ class JUnitReport:
             case = ET.SubElement(
                 suite, "testcase", classname=f"{event.api}.{operation}", name=check
             )
-            findings = grouped.get((operation, check))
+            source = source_of(event.api, check)
+            properties = ET.SubElement(case, "properties")
+            ET.SubElement(properties, "property", name="kind", value=source.kind.value)
+            ET.SubElement(properties, "property", name="source", value=source.cite())
+            findings = failures.get((operation, check))
             if findings:
                 failure = ET.SubElement(
                     case,
                     "failure",
-                    message=f"{findings[0].title} ({len(findings)} failing response(s))",
+                    message=f"{findings[0].title} ({len(findings)} failing response(s)); "
+                    f"{source.cite()}",
                     type=check,
                 )
                 failure.text = "\n\n".join(describe(f) for f in findings[:10])
+            noted = notes.get((operation, check))
+            if noted:  # a note passes: CI shows it as output, not as a failure
+                ET.SubElement(case, "system-out").text = "\n\n".join(
+                    describe(f) for f in noted[:10]
+                )
         for stage in self._skipped[event.api]:  # not run, and why: never a silent skip
             case = ET.SubElement(
                 suite, "testcase", classname=f"{event.api}.{stage.operation}", name=stage.stage

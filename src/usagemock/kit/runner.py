@@ -9,17 +9,25 @@ Two sources of responses, one set of checks:
   and a bug that shows on one call in five must not hide behind a clean retry), then a few probes
   every server must answer within the spec: no token, an invalid token, odd and unknown org ids.
 
-Every response goes through every check: schemathesis' own and :mod:`usagemock.kit.checks`.
+Every response goes through every check: schemathesis' own and :mod:`usagemock.kit.checks`,
+on the **vendor-only contract** (:func:`usagemock.specs.vendor_view`): what the vendor documents
+or implies decides pass or fail; where the server chose otherwise than the mock's assumptions,
+``mock_spec_conformance`` adds a note. The samples of one org are also held, pair by pair, to
+the rules across calls (:data:`usagemock.rules.SERIES`). A 400 to a request that was not valid
+HTTP is the parser's answer and is not judged (:mod:`usagemock.kit.wire`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
+import itertools
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import schemathesis
@@ -30,7 +38,7 @@ from schemathesis.engine import events as engine_events
 from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.errors import FailureGroup
 
-from usagemock.kit import authmode, checks
+from usagemock.kit import authmode, checks, sources, wire
 from usagemock.kit.events import (
     Event,
     Finding,
@@ -41,15 +49,15 @@ from usagemock.kit.events import (
 )
 from usagemock.kit.replay import curl
 from usagemock.kit.targets import Target
-from usagemock.specs import load_bundled
+from usagemock.rules import DEFAULT_CLOCK_SKEW, SERIES, Answer
+from usagemock.specs import load_bundled, vendor_view
 
 DEFAULT_MAX_EXAMPLES = 100
 DEFAULT_SAMPLES = 25
 #: Org ids no server should trip over: non-ASCII, very long, an encoded slash, spaces.
 ODD_ORG_IDS = ("org_ünïcødé_組織", "o" * 1024, "org%2Fslash", "org with spaces")
 _BODY_EXCERPT = 600
-#: What a request that got no response at all (network error, timeout, crash) is reported as.
-ERROR_CHECK = "request_completed"
+ERROR_CHECK = sources.ERROR_CHECK
 ERROR_TITLE = "every request gets a response (no network error, timeout or crash)"
 
 
@@ -72,6 +80,10 @@ class Plan:
     expect: Mapping[str, Any] | None = None
     """What that scenario promises (see :mod:`usagemock.kit.expectations`)."""
     request_timeout: float = 10.0
+    strict: bool = False
+    """Whether notes (a server choosing otherwise than the mock's assumptions) fail the run."""
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+    """How far the server's clock may be from ours before a time rule breaks."""
 
 
 def run(plan: Plan) -> Iterator[Event]:
@@ -84,6 +96,7 @@ def run(plan: Plan) -> Iterator[Event]:
         max_examples=plan.max_examples,
         samples=plan.samples,
         org_ids=tuple(redact(org, plan.token) for org in plan.org_ids),
+        strict=plan.strict,
     )
     schema = build_schema(plan)
     auth_skipped = authmode.not_applicable(plan, schema)
@@ -98,6 +111,7 @@ def run(plan: Plan) -> Iterator[Event]:
         elapsed=time.perf_counter() - started,
         requests=sum(stage.requests for stage in stages),
         findings=tuple(finding for stage in stages for finding in stage.findings),
+        strict=plan.strict,
     )
 
 
@@ -129,6 +143,7 @@ def build_schema(plan: Plan, *, disabled: Sequence[str] = ()) -> BaseSchema:
             "checks": {
                 "enabled": True,
                 **checks.auth_check_config(plan.token, plan.org_ids),
+                **checks.judging_check_config(plan.clock_skew),
                 **checks.expectation_check_config(
                     plan.scenario, plan.expect, plan.token, plan.org_ids
                 ),
@@ -143,7 +158,8 @@ def build_schema(plan: Plan, *, disabled: Sequence[str] = ()) -> BaseSchema:
             "auth": {"openapi": {"bearer_auth": {"bearer": plan.token}}},
         }
     )
-    document = copy.deepcopy(dict(load_bundled(plan.api)))
+    # Judged by what the vendor documents or implies; the mock's own choices only make notes.
+    document = vendor_view(copy.deepcopy(dict(load_bundled(plan.api))))
     schema = schemathesis.openapi.from_dict(document, config=config)
     if plan.target.app is not None:
         schema.app = plan.target.app
@@ -175,6 +191,7 @@ def _generated(plan: Plan, schema: BaseSchema) -> list[StageFinished]:
                 checks=old.checks + stage.checks,
                 findings=old.findings + stage.findings,
                 skipped=old.skipped if stage.skipped is None else stage.skipped,
+                refused_by_http=old.refused_by_http + stage.refused_by_http,
             )
         stages[key] = stage
 
@@ -204,7 +221,11 @@ def _scenario_stage(plan: Plan, event: engine_events.ScenarioFinished) -> StageF
     recorder = event.recorder
     counts: Counter[str] = Counter()
     findings = []
+    refused = 0
     for case_id, nodes in recorder.checks.items():
+        if _refused_by_parser(recorder, case_id):
+            refused += 1
+            continue
         for node in nodes:
             if _foreign(plan.api, node.name):
                 continue
@@ -225,7 +246,18 @@ def _scenario_stage(plan: Plan, event: engine_events.ScenarioFinished) -> StageF
         checks=counts,
         findings=tuple(findings),
         skipped=skipped,
+        refused_by_http=refused,
     )
+
+
+def _refused_by_parser(recorder: ScenarioRecorder, case_id: str) -> bool:
+    """Whether a recorded exchange is an HTTP parser's 400 to a request that was not HTTP."""
+    interaction = recorder.interactions.get(case_id)
+    if interaction is None or interaction.response is None:
+        return False
+    request = interaction.request
+    headers = [(name, value) for name, values in request.headers.items() for value in values]
+    return wire.refused_by_parser(interaction.response.status_code, request.uri, headers)
 
 
 def _foreign(api: str, check: str) -> bool:
@@ -317,40 +349,63 @@ def _call_all(
     calls: Sequence[tuple[dict[str, str], dict[str, str]]],
     results: list[CheckResult],
 ) -> StageFinished:
-    """Send each (path parameters, headers) call and check its response with every check."""
+    """Send each (path parameters, headers) call and check its response with every check.
+
+    Samples are also held to the rules across calls: each org's answers, pair by pair.
+    """
     counts: Counter[str] = Counter()
     findings = []
-    answered = 0
+    answered = refused = 0
+    series: dict[str, list[tuple[Answer, Case[Any], Response]]] = {}
     for parameters, headers in calls:
         case = operation.Case(path_parameters=parameters or None)
+        sent = datetime.now(UTC)
         try:
             response = case.call(headers=headers, timeout=plan.request_timeout)
         except Exception as exc:  # a dropped connection or a crash in an in-process app
             message = f"{type(exc).__name__}: {exc}"
             findings.append(_finding(plan, stage, ERROR_CHECK, ERROR_TITLE, message, case))
             continue
+        received = datetime.now(UTC)
         answered += 1
+        request = response.request
+        if wire.refused_by_parser(response.status_code, request.url or "", request.headers.items()):
+            refused += 1
+            continue
         results.clear()
         # Every failure also lands in ``results``, with the name of the check that found it.
         with contextlib.suppress(FailureGroup):
             case.validate_response(response, headers=headers)
+        excused = _slash_refused(parameters, response.status_code)
         for result in results:
             if _foreign(plan.api, result.name):
                 continue
             counts[result.name] += 1
             if result.status == Status.FAILURE and result.failure is not None:
                 failure = result.failure
-                findings.append(
-                    _finding(
-                        plan,
-                        stage,
-                        result.name,
-                        failure.title,
-                        failure.message,
-                        case,
-                        response=response,
-                    )
+                finding = _finding(
+                    plan,
+                    stage,
+                    result.name,
+                    failure.title,
+                    failure.message,
+                    case,
+                    response=response,
                 )
+                if excused:
+                    source = sources.ENCODED_SLASH
+                    finding = dataclasses.replace(
+                        finding, kind=source.kind.value, source=source.cite()
+                    )
+                findings.append(finding)
+        body = checks.json_object(response)
+        if stage == "samples" and response.status_code == 200 and body is not None:
+            answer = Answer(body, sent, received)
+            series.setdefault(str(parameters.get("org_id", "")), []).append(
+                (answer, case, response)
+            )
+    for answers in series.values():
+        findings += _series_findings(plan, stage, answers, counts)
     return StageFinished(
         api=plan.api,
         stage=stage,
@@ -358,7 +413,45 @@ def _call_all(
         requests=answered,
         checks=counts,
         findings=tuple(findings),
+        refused_by_http=refused,
     )
+
+
+def _slash_refused(parameters: Mapping[str, str], status: int) -> bool:
+    """Whether a 404 or 400 answered an org id with an encoded slash: HTTP's call, a note."""
+    org = parameters.get("org_id", "")
+    return status in (400, 404) and ("/" in org or "%2f" in org.lower())
+
+
+def _series_findings(
+    plan: Plan,
+    stage: str,
+    answers: list[tuple[Answer, Case[Any], Response]],
+    counts: Counter[str],
+) -> list[Finding]:
+    """Each consecutive pair of one org's answers, held to every rule across calls."""
+    findings = []
+    for (earlier, _, first), (later, case, response) in itertools.pairwise(answers):
+        for rule in SERIES[plan.api]:
+            name = checks.rule_check_name(plan.api, rule)
+            counts[name] += 1
+            broken = rule(earlier, later, plan.clock_skew)
+            if not broken:
+                continue
+            when = f"(asked {earlier.sent.isoformat()}, answered {earlier.received.isoformat()})"
+            finding = _finding(
+                plan,
+                stage,
+                name,
+                f"{rule.statement} ({name})",
+                "\n".join(broken),
+                case,
+                response=response,
+            )
+            excerpt = first.content.decode("utf-8", "replace")[:_BODY_EXCERPT]
+            earlier_text = f"{first.status_code} {when}: {redact(excerpt, plan.token)}"
+            findings.append(dataclasses.replace(finding, earlier=earlier_text))
+    return findings
 
 
 def _finding(
@@ -392,6 +485,7 @@ def _finding(
         content_type = response.headers.get("content-type", [None])[0]
         body = response.content.decode("utf-8", "replace")[:_BODY_EXCERPT]
     token = plan.token
+    source = sources.source_of(plan.api, check)
     return Finding(
         api=plan.api,
         check=check,
@@ -406,4 +500,6 @@ def _finding(
         body=redact(body, token),
         curl=curl(method or "GET", url or "", headers or {}, token),
         seed=plan.seed,
+        kind=source.kind.value,
+        source=source.cite(),
     )

@@ -24,6 +24,7 @@ from tests.kit.broken_servers import (
     Call,
     kenbun_app,
     month_of,
+    not_found_for_unknown_orgs,
     stamp,
     timbal_app,
 )
@@ -143,6 +144,13 @@ def _extra_fields(call: Call, body: Body) -> Body:
     return {**body, "region": "eu-west-1", "plan": {"name": "pro", "since": stamp(call.now)}}
 
 
+def _rate_limited(call: Call, response: Response) -> Response:
+    if call.number % 4:
+        return response
+    body = {"code": "RATE_LIMITED", "message": "Slow down."}
+    return JSONResponse(body, 429, headers={"Retry-After": "1"})
+
+
 def _forbidden_not_unauthorized(call: Call, response: Response) -> Response:
     if response.status_code == 401:  # Timbal documents 403 (ErrorMessage) for this case too
         return JSONResponse({"code": "FORBIDDEN", "message": "Invalid API key."}, 403)
@@ -234,6 +242,17 @@ CONFORMANT: tuple[Conformant, ...] = (
         "trialing_without_end",
         "trialing with trial_ends_at null (the docs only require null outside a trial)",
         body_bug=_kenbun_trial_without_end,
+    ),
+    _timbal(
+        "not_found_for_orgs_not_owned",
+        "404 ErrorMessage, not 403, for an org the token may not read (OpenAPI: the documented "
+        "statuses need not be all; a note)",
+        response_bug=not_found_for_unknown_orgs,
+    ),
+    _kenbun(
+        "rate_limited",
+        "429 with Retry-After on every 4th call, the kit's samples included (a note)",
+        response_bug=_rate_limited,
     ),
     _timbal(
         "forbidden_without_token",

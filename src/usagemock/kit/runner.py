@@ -58,6 +58,8 @@ DEFAULT_SAMPLES = 25
 ODD_ORG_IDS = ("org_ünïcødé_組織", "o" * 1024, "org%2Fslash", "org with spaces")
 _BODY_EXCERPT = 600
 ERROR_CHECK = sources.ERROR_CHECK
+#: schemathesis' check of documented statuses; an undocumented 4xx it finds is only a note.
+STATUS_CHECK = "status_code_conformance"
 ERROR_TITLE = "every request gets a response (no network error, timeout or crash)"
 
 
@@ -486,6 +488,12 @@ def _finding(
         body = response.content.decode("utf-8", "replace")[:_BODY_EXCERPT]
     token = plan.token
     source = sources.source_of(plan.api, check)
+    if status == 429:
+        source = sources.RATE_LIMITED
+    elif (
+        check == STATUS_CHECK and status is not None and 400 <= status < 500 and stage != "samples"
+    ):
+        source = sources.UNDOCUMENTED_CLIENT_ERROR
     return Finding(
         api=plan.api,
         check=check,

@@ -163,6 +163,18 @@ def is_note(api: str, check: str) -> bool:
 
 
 #: What an answer to the encoded-slash probe rests on when a server's HTTP layer refused it.
+UNDOCUMENTED_CLIENT_ERROR = assumed(
+    "an error status the vendor does not list is a break (a 4xx other than the documented ones)",
+    "OpenAPI 3.1, Responses Object: 'The documentation is not necessarily expected to cover all "
+    "possible HTTP response codes because they may not be known in advance'; a 404 for an org "
+    "that does not exist is the server's to send. Only the known orgs' samples, asked with a "
+    "token that owns them, must get a documented answer",
+)
+RATE_LIMITED = assumed(
+    "a 429 answer is judged like any other",
+    "RFC 6585: 429 says the server did not process the request and asks the client to slow "
+    "down; any server may send it under load, and nothing in it can be held to the contract",
+)
 ENCODED_SLASH = assumed(
     "an org id with an encoded slash (%2F) reaches the operation (RFC 3986 section 2.2: "
     "a percent-encoded slash is data, not a path separator)",

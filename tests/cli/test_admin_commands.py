@@ -119,3 +119,26 @@ def test_a_refusal_is_one_line_and_exit_2(serve: Any, body: bytes, shown: str) -
     result = CliRunner().invoke(main, ["fault", "set", "timbal", "org_f", "--url", url])
     assert result.exit_code == 2
     assert len(result.output.splitlines()) == 1 and shown in result.output, result.output
+
+
+@pytest.mark.parametrize("command", [["org", "show"], ["org", "ingest"], ["org", "reset"]])
+def test_an_empty_org_id_is_refused_before_any_call(command: list[str]) -> None:
+    """An empty ORG_ID is a usage error naming it, not a 404 from the server (none is running)."""
+    args = [*command, "timbal", ""] + (["7"] if command[1] == "ingest" else [])
+    result = CliRunner().invoke(main, [*args, "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 2, result.output
+    assert "ORG_ID" in result.output and "is empty" in result.output
+
+
+def test_a_refused_admin_token_says_which_option_gives_it() -> None:
+    """Against a mock with --admin-token, a missing or wrong token names the option to pass."""
+    live = LiveServer("--admin-token", "s3cret")
+    try:
+        missing = run_cli("clock", "show", env={"USAGEMOCK_URL": live.url})
+        wrong = run_cli("clock", "show", "--admin-token", "nope", env={"USAGEMOCK_URL": live.url})
+        right = run_cli("clock", "show", "--admin-token", "s3cret", env={"USAGEMOCK_URL": live.url})
+    finally:
+        live.stop()
+    assert missing.returncode == 2 and "--admin-token or USAGEMOCK_ADMIN_TOKEN" in missing.stderr
+    assert wrong.returncode == 2 and "given is not the server's" in wrong.stderr
+    assert right.returncode == 0, right.stderr

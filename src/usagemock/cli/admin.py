@@ -37,9 +37,16 @@ def _server_options(command: F) -> F:
     )(command)
 
 
+def _org_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An org id as given; an empty one is refused here (the server would answer 404)."""
+    if value is not None and not value:
+        raise click.BadParameter("is empty; give the org's id (Kenbun's: `org_id` in /usage).")
+    return value
+
+
 def _org_arguments(command: F) -> F:
     """``API ORG_ID``, shared by every command about one org."""
-    command = click.argument("org_id")(command)
+    command = click.argument("org_id", callback=_org_id)(command)
     return click.argument("api", type=click.Choice(["kenbun", "timbal"]))(command)
 
 
@@ -65,8 +72,15 @@ def _call(url: str, token: str | None, method: str, path: str, body: Any = None)
             "running there? Pass --url to point elsewhere."
         ) from None
     if response.status_code >= 400:
+        hint = ""
+        if response.status_code == 401:
+            hint = (
+                " Pass the server's admin token with --admin-token or USAGEMOCK_ADMIN_TOKEN."
+                if not token
+                else " The --admin-token (or USAGEMOCK_ADMIN_TOKEN) given is not the server's."
+            )
         raise UsageMockError(
-            f"{method} {target} answered {response.status_code}: {_reason(response)}"
+            f"{method} {target} answered {response.status_code}: {_reason(response)}{hint}"
         )
     return response.json() if response.content else None
 
@@ -186,7 +200,7 @@ def org_ingest(
 
 @org.command("reset")
 @click.argument("api", type=click.Choice(["kenbun", "timbal"]), required=False)
-@click.argument("org_id", required=False)
+@click.argument("org_id", required=False, callback=_org_id)
 @click.option("--all", "everything", is_flag=True, help="Reset every org.")
 @_server_options
 def org_reset(

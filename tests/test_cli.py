@@ -239,3 +239,12 @@ def test_lint_reports_pointers_and_exits_1(tmp_path: Path) -> None:
     result = run_cli("lint", str(broken))
     assert result.returncode == 1
     assert f"{broken}#/components/schemas/Usage/properties/overage/type:" in result.stdout
+
+
+def test_lint_checks_every_file_after_one_it_cannot_read(tmp_path: Path) -> None:
+    """A missing file is one line and exit 2, and the files after it are still checked."""
+    missing = tmp_path / "nope.yaml"
+    result = run_cli("lint", str(missing), "specs/kenbun.yaml")
+    assert result.returncode == 2
+    assert str(missing) in result.stderr and "Traceback" not in result.stderr
+    assert "specs/kenbun.yaml: valid OpenAPI 3.1" in result.stdout

@@ -39,10 +39,18 @@ def main() -> None:
 @main.command("lint")
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 def lint_command(specs: tuple[Path, ...]) -> None:
-    """Check OpenAPI 3.1 documents; print each problem with its JSON pointer (exit 1 if any)."""
-    failed = False
+    """Check OpenAPI 3.1 documents; print each problem with its JSON pointer (exit 1 if any).
+
+    Every file is checked, even after one that cannot be read (exit 2 then, as for one file).
+    """
+    failed = unreadable = False
     for path in specs:
-        problems: list[Problem] = lint(load_document(path))
+        try:
+            problems: list[Problem] = lint(load_document(path))
+        except UsageMockError as exc:
+            unreadable = True
+            click.echo(f"usagemock: error: {exc}", err=True)
+            continue
         for problem in problems:
             click.echo(f"{path}{problem}")
         if problems:
@@ -50,7 +58,7 @@ def lint_command(specs: tuple[Path, ...]) -> None:
             click.echo(f"{path}: {len(problems)} problem(s)", err=True)
         else:
             click.echo(f"{path}: valid OpenAPI 3.1")
-    sys.exit(1 if failed else 0)
+    sys.exit(2 if unreadable else 1 if failed else 0)
 
 
 # Each module registers its commands on ``main``.

@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import ACCESS_FIXTURES, REPO
 from tests.kit.broken_servers import BROKEN, TOKEN, Call, kenbun_app, stamp, timbal_app
 from tests.kit.conformant_servers import ALL_AT_ONCE
+from usagemock.cli.test import throwaway
+from usagemock.settings import Settings
+from usagemock.web.app import create_app
 
 Serve = Callable[[Any], str]
 
@@ -151,3 +154,36 @@ def test_clock_skew_is_how_far_a_cycle_may_miss_the_request(serve: Serve) -> Non
     assert tight.returncode == 1, tight.stdout + tight.stderr
     assert "FAIL kenbun_cycle_contains_now" in tight.stdout
     assert "clock skew allowed: 0:01:00" in tight.stdout
+
+
+@pytest.mark.e2e
+def test_a_token_every_request_refuses_is_exit_2_not_a_pass(serve: Serve) -> None:
+    """``USAGEMOCK_TOKEN=nobody`` against ``serve --fixtures``: one line naming the 401, exit 2."""
+    url = serve(create_app(throwaway(Settings(api="all", fixtures=ACCESS_FIXTURES))))
+    result = usagemock_test(
+        "--api", "kenbun", "--base-url", f"{url}/kenbun", "--max-examples", "5", "--samples", "2",
+        token="nobody",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "PASSED" not in result.stdout
+    assert result.stderr.startswith("usagemock: error: ") and "answers 401" in result.stderr
+    assert "USAGEMOCK_TOKEN" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("path", ["/proc/nope.xml", "/dev/null/contract.xml"])
+def test_an_unwritable_junit_path_is_exit_2_before_the_run(path: str) -> None:
+    """``--junit`` somewhere nothing can be written stops the run at once, in one line."""
+    result = usagemock_test("--api", "kenbun", "--junit", path, token=None)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"usagemock: error: --junit {path}: cannot write there")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("org", ["", "  ", "\t"])
+def test_an_empty_org_id_is_refused_at_the_option(org: str) -> None:
+    """An empty or blank ``--org-id`` is one line about the option, never about a temp file."""
+    result = usagemock_test("--api", "kenbun", "--org-id", org, token=None)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--org-id" in result.stderr and "usagemock-test-" not in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

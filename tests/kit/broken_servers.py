@@ -241,14 +241,17 @@ def _shift(stamped: str, by: timedelta) -> str:
     return stamp(datetime.fromisoformat(stamped.replace("Z", "+00:00")) + by)
 
 
-def _lose_owned_orgs() -> Callable[[Call, Response], Response]:
+def _lose_owned_orgs(
+    status: int = 404, code: str = "NOT_FOUND"
+) -> Callable[[Call, Response], Response]:
+    """Answer every 3rd 200 with ``status`` instead (the first, the kit's own check, stays)."""
     # Counts the answers it would give, not calls: schemathesis' ignored_auth sends two
     # unauthorized calls after each checked one, so "every 3rd call" never lands on a 200.
     served = itertools.count(1)
 
     def lose(call: Call, response: Response) -> Response:
         if response.status_code == 200 and next(served) % 3 == 0:
-            return JSONResponse({"code": "NOT_FOUND", "message": "No such org."}, 404)
+            return JSONResponse({"code": code, "message": "Not for you."}, status)
         return response
 
     return lose
@@ -417,6 +420,20 @@ BROKEN: tuple[Broken, ...] = (
         "404 for an org the token owns, on every 3rd answer",
         {"status_code_conformance"},
         response_bug=_lose_owned_orgs(),
+    ),
+    Broken(
+        "forbidden_for_an_owned_org",
+        "timbal",
+        "403 (documented, but not for the token's own org) on every 3rd answer",
+        frozenset({"known_orgs_answer"}),
+        lambda: timbal_app(response_bug=_lose_owned_orgs(403, "FORBIDDEN")),
+    ),
+    Broken(
+        "refuses_its_own_token",
+        "kenbun",
+        "401 (documented, but not for a valid token) on every 3rd answer",
+        frozenset({"known_orgs_answer"}),
+        lambda: kenbun_app(response_bug=_lose_owned_orgs(401, "UNAUTHORIZED")),
     ),
     _kenbun(
         "overage_true_at_the_limit",

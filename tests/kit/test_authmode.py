@@ -14,9 +14,9 @@ import pytest
 from starlette.responses import Response
 
 from tests.conftest import ACCESS_FIXTURES, REPO
-from tests.kit.broken_servers import Call, kenbun_app
+from tests.kit.broken_servers import OWNED, TOKEN, Call, kenbun_app, timbal_app
 from tests.kit.conftest import finished, run_kit
-from usagemock.kit import JUnitReport, StageFinished, TargetError
+from usagemock.kit import JUnitReport, Plan, StageFinished, Target, TargetError, run
 from usagemock.pytest_plugin import MockServer
 from usagemock.settings import Settings
 from usagemock.specs import AUTH_MODE_HEADER
@@ -105,3 +105,46 @@ def test_a_usagemock_that_does_not_serve_the_api_there_is_a_usage_error() -> Non
         run_kit("kenbun", mock(api="all"))
     assert "answers 404 to GET /usage" in str(raised.value)
     assert "http://127.0.0.1:8000/kenbun; use that as the base URL" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("api", "app", "token", "orgs", "says"),
+    [
+        ("kenbun", kenbun_app, "nobody", (), "answers 401 to GET /usage"),
+        ("timbal", timbal_app, "nobody", OWNED, f"answers 401 to GET /orgs/{OWNED[0]}/"),
+        ("timbal", timbal_app, TOKEN, ("org_gamma",), "owns --org-id org_gamma"),
+    ],
+)
+def test_a_token_the_target_refuses_stops_the_run_before_it_starts(
+    api: str, app: Any, token: str, orgs: tuple[str, ...], says: str
+) -> None:
+    """A 401 or 403 to the kit's own token is a usage error naming the status and what to check."""
+    with pytest.raises(TargetError) as raised:
+        run_kit(api, app(), token=token, org_ids=orgs)
+    message = str(raised.value)
+    assert says in message and "USAGEMOCK_TOKEN" in message and "\n" not in message
+
+
+def test_a_fixtures_mock_refusing_the_token_for_its_org_stops_the_run() -> None:
+    """``acme-member`` asking for ``org_globex`` gets 403 everywhere: a usage error, not a pass."""
+    app = mock(api="timbal", fixtures=ACCESS_FIXTURES)
+    with pytest.raises(TargetError, match=r"403 .*owns --org-id org_globex"):
+        run_kit("timbal", app, token="acme-member", org_ids=("org_globex",), strict=True)
+
+
+def test_the_hint_for_another_apis_prefix_names_this_apis_prefix() -> None:
+    """A mock serving every API, aimed at /timbal for Kenbun, is said to have Kenbun at /kenbun."""
+    target = Target("http://127.0.0.1:8000/timbal", mock(api="all"))
+    with pytest.raises(TargetError) as raised:
+        list(run(Plan(api="kenbun", target=target, token=TOKEN, seed=1)))
+    assert "has it at http://127.0.0.1:8000/kenbun;" in str(raised.value)
+    assert "/timbal/kenbun" not in str(raised.value)
+
+
+def test_a_mock_serving_only_another_api_is_said_to_serve_another_api() -> None:
+    """A Kenbun-only mock never gets a base URL hint it would answer 404 to."""
+    with pytest.raises(TargetError) as raised:
+        run_kit("timbal", mock(api="kenbun"))
+    message = str(raised.value)
+    assert "has it at" not in message
+    assert "so it serves another API" in message and "usagemock serve --api timbal" in message

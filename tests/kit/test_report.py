@@ -7,12 +7,14 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from starlette.responses import JSONResponse, Response
 
 from tests.kit.broken_servers import BROKEN, TOKEN, Call, kenbun_app, timbal_app
 from tests.kit.conformant_servers import CONFORMANT
 from tests.kit.conftest import run_kit
-from usagemock.kit import JUnitReport, TerminalReport
+from usagemock.errors import UsageMockError
+from usagemock.kit import JUnitReport, RunFinished, TerminalReport
 from usagemock.kit.events import Event
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -138,3 +140,12 @@ def test_each_junit_check_names_its_kind_and_source(tmp_path: Path) -> None:
     flag = next(c for c in cases if c.get("name") == "kenbun_overage_flag")
     failure = flag.find("failure")
     assert failure is not None and "The overage flag is set to true" in failure.get("message", "")
+
+
+def test_a_junit_file_that_cannot_be_written_is_one_line_naming_it(tmp_path: Path) -> None:
+    """An OSError when the report is written (here: the path is a directory) is a usage error."""
+    report = JUnitReport(tmp_path)
+    with pytest.raises(UsageMockError) as raised:
+        report.handle(RunFinished(api="kenbun", seed=1, elapsed=0.1, requests=0, findings=()))
+    assert str(raised.value).startswith(f"--junit {tmp_path}: cannot write there")
+    assert "\n" not in str(raised.value)

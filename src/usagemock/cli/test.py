@@ -38,7 +38,13 @@ IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")
 @click.option("--api", required=True, type=click.Choice([*API_NAMES, "all"]), help="API to test.")
 @click.option("--base-url", help="Base URL of a deployment; default: the mock, in-process.")
 @click.option("--token", help=f"Bearer token (never printed). [env {TOKEN_VARIABLE}]")
-@click.option("--org-id", "org_ids", multiple=True, help="An org the token owns (repeatable).")
+@click.option(
+    "--org-id",
+    "org_ids",
+    multiple=True,
+    callback=lambda ctx, param, orgs: _non_blank(orgs),
+    help="An org the token owns (repeatable).",
+)
 @click.option("--max-examples", type=click.IntRange(1), help="Generated cases per phase.")
 @click.option("--samples", type=click.IntRange(0), help="Calls per known org, each checked.")
 @click.option("--seed", type=int, help="Seed of every generated case; default: a random one.")
@@ -78,7 +84,9 @@ def test_command(**flags: Any) -> None:
     apis = API_NAMES if flags["api"] == "all" else (flags["api"],)
     handlers: list[Any] = [kit.TerminalReport(click.echo, rerun=_rerun_line(flags, token or ""))]
     if flags["junit"]:
-        handlers.append(kit.JUnitReport(flags["junit"]))
+        junit = kit.JUnitReport(flags["junit"])
+        junit.check_writable()  # before the run: a CI job must not test for minutes, then fail
+        handlers.append(junit)
     passed = True
     for api in apis:
         expect = _expectations(flags["scenario"], api)
@@ -109,6 +117,18 @@ def test_command(**flags: Any) -> None:
                 if isinstance(event, kit.RunFinished):
                     passed = passed and event.passed
     sys.exit(0 if passed else 1)
+
+
+def _non_blank(orgs: tuple[str, ...]) -> tuple[str, ...]:
+    """``orgs`` as given, or a ConfigError for an empty or blank one (an unset variable?)."""
+    for org in orgs:
+        if not org.strip():
+            what = "blank" if org else "empty (an unset variable?)"
+            raise ConfigError(
+                f"--org-id {org!r} is {what}; pass the id of an org the token owns, or leave "
+                "the option out."
+            )
+    return orgs
 
 
 def _expectations(scenario: str | None, api: str) -> dict[str, Any] | None:

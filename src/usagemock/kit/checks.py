@@ -28,9 +28,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from usagemock.kit.expectations import STATUS, unmet
+from usagemock.kit.expectations import promised_status, unmet
 from usagemock.kit.sources import (
     CREDENTIAL_REQUIRED,
+    KNOWN_ORGS_ANSWER,
     MOCK_SPEC,
     OWNED_ORGS_ONLY,
     SCENARIO_EXPECTATIONS,
@@ -337,7 +338,7 @@ class ScenarioExpectations:
         if api == "timbal" and str((case.path_parameters or {}).get("org_id")) not in self.owned:
             return None
         lines = []
-        status = self.expect.get(STATUS, 200)
+        status = promised_status(self.expect)
         if response.status_code != status:
             lines.append(f"status is {response.status_code}, expected {status}")
         elif status == 200:
@@ -406,5 +407,6 @@ STATEMENTS: Mapping[str, str] = {
     CREDENTIAL_REQUIRED: "no token or an invalid token is refused (401, or a documented 403)",
     OWNED_ORGS_ONLY: "a token never gets 200 for an org it does not own",
     SCENARIO_EXPECTATIONS: "a server running a scenario answers as the scenario promises",
+    KNOWN_ORGS_ANSWER: "the orgs the token owns answer it with 200",
     MOCK_SPEC: "where the vendor leaves a choice open, the server chose as the mock did",
 }

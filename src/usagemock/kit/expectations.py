@@ -49,6 +49,11 @@ def unmet(expect: Expectation, body: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def promised_status(expect: Expectation | None) -> int:
+    """The status a valid token asking for a known org gets: 200 unless a scenario says other."""
+    return int((expect or {}).get(STATUS, 200))
+
+
 def operators() -> tuple[str, ...]:
     """The comparisons a condition may use."""
     return tuple(_COMPARE)

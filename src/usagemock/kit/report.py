@@ -12,12 +12,14 @@ a report.
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from usagemock.errors import UsageMockError
 from usagemock.kit.checks import STATEMENTS
 from usagemock.kit.events import Event, Finding, RunFinished, RunStarted, StageFinished
 from usagemock.kit.sources import source_of
@@ -158,11 +160,17 @@ def describe(finding: Finding) -> str:
     return "\n".join(lines)
 
 
+class ReportError(UsageMockError):
+    """A report file cannot be written where it was asked for."""
+
+
 class JUnitReport:
     """JUnit XML: a test suite per API, a test case per operation and check, failures inside."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, option: str = "--junit") -> None:
         self.path = path
+        self.option = option
+        """The flag that named ``path``, for errors."""
         self._root = ET.Element("testsuites", name="usagemock contract tests")
         self._checks: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._skipped: dict[str, list[StageFinished]] = defaultdict(list)
@@ -176,8 +184,34 @@ class JUnitReport:
                 self._checks[event.api].add((event.operation, name))
         elif isinstance(event, RunFinished):
             self._suite(event)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                ET.ElementTree(self._root).write(self.path, encoding="utf-8", xml_declaration=True)
+            except OSError as exc:
+                raise self._unwritable(exc) from None
+
+    def check_writable(self) -> None:
+        """Fail now, in one line, if the file cannot be written: not after a long run.
+
+        Writes a throw-away file beside it (permission bits alone do not say: root passes
+        them, and /proc refuses root); an existing file is opened to append, so stays as it is.
+        """
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            ET.ElementTree(self._root).write(self.path, encoding="utf-8", xml_declaration=True)
+            with tempfile.TemporaryFile(dir=self.path.parent):
+                pass
+            if self.path.exists():
+                with self.path.open("ab"):
+                    pass
+        except OSError as exc:
+            raise self._unwritable(exc) from None
+
+    def _unwritable(self, exc: OSError) -> ReportError:
+        reason = exc.strerror or type(exc).__name__
+        return ReportError(
+            f"{self.option} {self.path}: cannot write there ({reason}); pass a file path in a "
+            "directory you can write to."
+        )
 
     def _suite(self, event: RunFinished) -> None:
         failures, notes = group(event.failures), group(event.notes)

@@ -47,6 +47,7 @@ from usagemock.kit.events import (
     StageFinished,
     redact,
 )
+from usagemock.kit.expectations import promised_status
 from usagemock.kit.replay import curl
 from usagemock.kit.targets import Target
 from usagemock.rules import DEFAULT_CLOCK_SKEW, SERIES, Answer
@@ -123,7 +124,7 @@ def _waived_by_scenario(expect: Mapping[str, Any] | None) -> dict[str, Any]:
     A server in ``server_error`` answers 500 and one in ``org_unresolved`` 400 on purpose; the
     scenario expectation checks that status instead.
     """
-    status = (expect or {}).get("status", 200)
+    status = promised_status(expect)
     waived = {"positive_data_acceptance": {"enabled": False}} if status >= 400 else {}
     if status >= 500:
         waived["not_a_server_error"] = {"enabled": False}
@@ -400,6 +401,8 @@ def _call_all(
                         finding, kind=source.kind.value, source=source.cite()
                     )
                 findings.append(finding)
+        if stage == "samples":
+            findings += _known_org_refused(plan, case, response, counts)
         body = checks.json_object(response)
         if stage == "samples" and response.status_code == 200 and body is not None:
             answer = Answer(body, sent, received)
@@ -417,6 +420,32 @@ def _call_all(
         findings=tuple(findings),
         refused_by_http=refused,
     )
+
+
+def _known_org_refused(
+    plan: Plan, case: Case[Any], response: Response, counts: Counter[str]
+) -> list[Finding]:
+    """A sample answered otherwise than 200, as a finding.
+
+    Every status here may be documented (401, 403), so no spec check sees that the token's own
+    org was refused; a run whose every sample is refused must not pass. A scenario's promises,
+    when given, judge these answers instead (``scenario_expectations``, status included).
+    """
+    if plan.scenario and plan.expect:
+        return []
+    counts[sources.KNOWN_ORGS_ANSWER] += 1
+    if response.status_code == 200:
+        return []
+    message = (
+        f"{response.status_code} to the run's token for an org it owns; expected 200. "
+        "Check the token and --org-id, or why the server refuses them"
+    )
+    title = f"{checks.STATEMENTS[sources.KNOWN_ORGS_ANSWER]} ({sources.KNOWN_ORGS_ANSWER})"
+    return [
+        _finding(
+            plan, "samples", sources.KNOWN_ORGS_ANSWER, title, message, case, response=response
+        )
+    ]
 
 
 def _slash_refused(parameters: Mapping[str, str], status: int) -> bool:

@@ -26,6 +26,7 @@ from usagemock.rules import (
 CREDENTIAL_REQUIRED = "credential_required"
 OWNED_ORGS_ONLY = "owned_orgs_only"
 SCENARIO_EXPECTATIONS = "scenario_expectations"
+KNOWN_ORGS_ANSWER = "known_orgs_answer"
 MOCK_SPEC = "mock_spec_conformance"
 #: What a request that got no response at all (network error, timeout, crash) is reported as.
 ERROR_CHECK = "request_completed"
@@ -70,6 +71,15 @@ _SHARED: Mapping[str, Source] = {
     SCENARIO_EXPECTATIONS: documented(
         "the scenario file you named with --scenario",
         "its expect: block: what a server in that scenario answers",
+    ),
+    KNOWN_ORGS_ANSWER: inferred(
+        _BOTH,
+        'Kenbun: "200 OK", the org "automatically set based on your account context"; Timbal: '
+        "`'200'` for `/orgs/{org_id}/billing/overage` with `security: - bearer_auth: []`",
+        "the samples ask for the orgs the token owns (--org-id; Kenbun's comes from the token) "
+        "with that token: the request each vendor documents a 200 for. A 401, 403 or 404 to it "
+        "says the token or --org-id is wrong, or the server lost the org (with --scenario, "
+        "scenario_expectations judges these answers instead)",
     ),
     ERROR_CHECK: inferred(
         "",

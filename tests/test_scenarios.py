@@ -325,3 +325,35 @@ async def test_every_bundled_scenario_answers_at_the_calendar_edges(now: str) ->
                 response = await client.get(path, headers=headers)
                 injected = "Injected by usagemock" in response.text  # server_error, flaky
                 assert response.status_code < 500 or injected, (scenario.name, response.text)
+
+
+@pytest.mark.parametrize("name", ["mine.yml", "mine.json", "mine.YAML", "mine.Json"])
+def test_scenario_files_are_yaml_or_json_by_any_suffix_case(tmp_path: Path, name: str) -> None:
+    """A scenario file ending .yaml, .yml or .json, in any case, is loaded under its stem."""
+    (tmp_path / name).write_text('{"description": "mine", "kenbun": {"status": "active"}}\n')
+    assert list(load_scenarios(tmp_path)) == ["mine"]
+
+
+def test_two_files_of_one_scenario_name_in_a_folder_are_refused(tmp_path: Path) -> None:
+    """`mine.yaml` and `mine.json` in one folder are refused naming both, not one dropped."""
+    for name in ("mine.yaml", "mine.json"):
+        (tmp_path / name).write_text('{"description": "mine", "kenbun": {"status": "active"}}\n')
+    with pytest.raises(FixtureError) as caught:
+        load_scenarios(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'mine.yaml'}: scenario 'mine' is also {tmp_path / 'mine.json'}; "
+        "rename one of the files."
+    )
+
+
+def test_a_user_scenario_named_like_a_bundled_one_stops_start_up(tmp_path: Path) -> None:
+    """A --scenarios file whose name a bundled scenario has is refused (exit 2), naming both."""
+    mine = tmp_path / "slow.yaml"
+    mine.write_text("description: mine\nkenbun:\n  status: active\n")
+    with pytest.raises(FixtureError) as caught:
+        in_process_client(scenarios=tmp_path)
+    assert caught.value.exit_code == 2
+    assert str(caught.value) == (
+        f"{mine}: scenario 'slow' is bundled with usagemock ({SCENARIOS['slow'].source}); "
+        "rename the file to give yours another name."
+    )

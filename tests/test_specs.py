@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import socket
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from openapi_spec_validator import validate
 
 from tests.conftest import REPO
+from usagemock.cli import main
 from usagemock.errors import SpecError
 from usagemock.specs import lint, load_bundled, load_document, spec_path
 
@@ -126,3 +130,82 @@ def test_every_timbal_addition_says_its_kind() -> None:
     for path, node in _nodes(load_bundled("timbal")):
         if "x-usagemock-added" in node:
             assert "x-usagemock-assumed" in node or "x-usagemock-inferred" in node, path
+
+
+def _spec_with_schema(tmp_path: Path, schema: dict[str, Any]) -> Path:
+    """A minimal 3.1 document whose one response has ``schema``, written to a file."""
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/a": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": schema}},
+                        }
+                    }
+                }
+            }
+        },
+        "components": {"schemas": {"A": {"type": "object"}}},
+    }
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_lint_refuses_a_file_reference_without_reading_it(tmp_path: Path) -> None:
+    """A `file://` $ref is named and refused; the file it points at is never printed."""
+    secret = tmp_path / "secret.json"
+    secret.write_text('"SECRET-7f3a9c"')
+    ref = secret.as_uri()
+    result = CliRunner().invoke(main, ["lint", str(_spec_with_schema(tmp_path, {"$ref": ref}))])
+    assert "SECRET-7f3a9c" not in result.output
+    assert result.exit_code == 1, result.output
+    assert f"{ref!r} points outside this document" in result.output
+    assert "self-contained" in result.output and "bundle" in result.output
+
+
+class _Listener:
+    """A loopback port that counts the connections made to it, closing each at once."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.05)
+        self.port: int = self.socket.getsockname()[1]
+        self.connections = 0
+        self._open = True
+        self._thread = threading.Thread(target=self._accept)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while self._open:
+            try:
+                connection, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        """Stop accepting and free the port."""
+        self._open = False
+        self._thread.join()
+        self.socket.close()
+
+
+@pytest.mark.parametrize("form", ["ref", "dynamic-ref"])
+def test_lint_makes_no_request_for_an_http_reference(tmp_path: Path, form: str) -> None:
+    """An `http://` $ref, or a local one under an `http://` $id, is refused without a request."""
+    listener = _Listener()
+    try:
+        url = f"http://127.0.0.1:{listener.port}/schema.json"
+        schema = {"$ref": url} if form == "ref" else {"$dynamicRef": url, "default": 1}
+        result = CliRunner().invoke(main, ["lint", str(_spec_with_schema(tmp_path, schema))])
+    finally:
+        listener.close()
+    assert listener.connections == 0
+    assert result.exit_code == 1, result.output
+    assert "self-contained" in result.output, result.output

@@ -37,6 +37,10 @@ BAD_FILES = {
         b"tokens:\n  t1: {org: org_a}\n  t1: {org: org_b}\n",
         ":3:3: the key 't1' is given twice (first on line 2); keep one",
     ),
+    "duplicate_key_on_one_line": (
+        b'{"tokens": {"t1": {"org": "org_a"}, "t1": {"org": "org_b"}}}\n',
+        ":1:37: the key 't1' is given twice (first on line 1); keep one",
+    ),
     "nan": (
         b"description: x\nkenbun:\n  usage: {share_of_limit: .nan}\n",
         ":3:27: .nan is not a finite number",

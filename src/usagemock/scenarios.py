@@ -179,13 +179,25 @@ class Scenario:
         return dict(self.sections.get(api, {}).get("expect", {}))
 
 
+#: What a scenario file's name ends with, in any case: the files are UTF-8 YAML or JSON.
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
 def load_scenarios(folder: Path | None = None) -> dict[str, Scenario]:
-    """Every ``*.yaml`` scenario in ``folder`` (default: bundled), by name; all valid or none."""
+    """Every scenario file in ``folder`` (default: bundled), by name; all valid or none."""
     folder = folder or bundled_folder()
     if not folder.is_dir():
         raise FixtureError(f"{folder}: no such scenarios folder.")
-    scenarios, problems = {}, []
-    for path in sorted(folder.glob("*.yaml")):
+    scenarios: dict[str, Scenario] = {}
+    problems = []
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+    for path in paths:
+        if path.stem in scenarios:
+            problems.append(
+                f"{path}: scenario {path.stem!r} is also {scenarios[path.stem].source}; "
+                "rename one of the files."
+            )
+            continue
         try:
             data = load_checked(path, SCENARIO_SCHEMA)
             _check_durations(path, data)
@@ -200,6 +212,25 @@ def load_scenarios(folder: Path | None = None) -> dict[str, Scenario]:
             problems.append(str(exc))
             continue
         scenarios[path.stem] = scenario
+    if problems:
+        raise FixtureError("\n".join(problems))
+    return scenarios
+
+
+def with_user_scenarios(folder: Path | None) -> dict[str, Scenario]:
+    """The bundled scenarios plus those in ``folder``, refusing a name both have."""
+    scenarios = load_scenarios()
+    if folder is None:
+        return scenarios
+    problems = []
+    for name, scenario in load_scenarios(folder).items():
+        if name in scenarios:
+            problems.append(
+                f"{scenario.source}: scenario {name!r} is bundled with usagemock "
+                f"({scenarios[name].source}); rename the file to give yours another name."
+            )
+        else:
+            scenarios[name] = scenario
     if problems:
         raise FixtureError("\n".join(problems))
     return scenarios

@@ -64,21 +64,25 @@ def lint(document: Mapping[str, Any]) -> list[Problem]:
     """Return every problem that makes ``document`` invalid OpenAPI 3.1 (empty when valid)."""
     # Imported here: it costs 0.3 s and 28 MiB, which `usagemock serve` need not pay for the
     # bundled specs (the test suite lints them).
+    from jsonschema_path import SchemaPath
     from openapi_spec_validator import OpenAPIV31SpecValidator
 
     version = document.get("openapi")
     if not (isinstance(version, str) and version.startswith("3.1.")):
         return [Problem("/openapi", f"expected an OpenAPI 3.1.x document, found {version!r}")]
-    problems = list(_dangling_references(document, document, ""))
+    problems = list(_reference_problems(document, document, ""))
     if problems:  # openapi-spec-validator raises instead of reporting a dangling $ref
         return problems
     problems = list(_schema_object_problems(document))
     seen = {p.message for p in problems}
     nodes = _pointers_by_identity(document)
+    # Every retrieval refused, not only the $refs seen above: a $dynamicRef, or a $ref under a
+    # schema's $id, resolves against a URI too, and linting must not read files or the network.
+    path = SchemaPath.from_dict(document, handlers=_NO_RETRIEVAL)
     try:
-        errors = list(OpenAPIV31SpecValidator(document).iter_errors())
-    except referencing.exceptions.Unresolvable as exc:  # a remote $ref we do not fetch
-        return [*problems, Problem("", f"cannot resolve a reference: {exc}")]
+        errors = list(OpenAPIV31SpecValidator(path).iter_errors())
+    except referencing.exceptions.Unresolvable as exc:
+        return [*problems, Problem("", _outside(exc.ref))]
     for error in errors:
         message = error.message.splitlines()[0]
         if message in seen:  # the same schema error, already reported with its full location
@@ -95,17 +99,51 @@ def lint(document: Mapping[str, Any]) -> list[Problem]:
 _SCHEMA_METASCHEMA = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 
 
-def _dangling_references(node: Any, document: Mapping[str, Any], pointer: str) -> Iterator[Problem]:
-    """Yield each local ``$ref`` (``#/...``) that points at nothing in the document."""
+def _outside(ref: str) -> str:
+    return (
+        f"{ref!r} points outside this document; usagemock lints self-contained documents "
+        "only (bundle it into one file first)"
+    )
+
+
+def _refuse_retrieval(uri: str) -> Any:
+    raise SpecError(_outside(uri))
+
+
+class _NoRetrieval(Mapping[str, Any]):
+    """jsonschema-path resolver handlers that refuse every URI, whatever its scheme."""
+
+    # Its SchemaRetriever falls back to urllib for a scheme without a handler, so this claims
+    # every scheme (``in`` is always true) and maps each to a refusal.
+    def __getitem__(self, scheme: str) -> Any:
+        return _refuse_retrieval
+
+    def __contains__(self, scheme: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+_NO_RETRIEVAL = _NoRetrieval()
+
+
+def _reference_problems(node: Any, document: Mapping[str, Any], pointer: str) -> Iterator[Problem]:
+    """Yield each ``$ref`` that points outside the document or, if local, at nothing in it."""
     if isinstance(node, Mapping):
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#") and not _resolves(document, ref[1:]):
+        if isinstance(ref, str) and not ref.startswith("#"):
+            yield Problem(f"{pointer}/$ref", _outside(ref))
+        elif isinstance(ref, str) and not _resolves(document, ref[1:]):
             yield Problem(f"{pointer}/$ref", f"{ref!r} points at nothing in this document")
         for key, value in node.items():
-            yield from _dangling_references(value, document, f"{pointer}/{_escape(str(key))}")
+            yield from _reference_problems(value, document, f"{pointer}/{_escape(str(key))}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _dangling_references(value, document, f"{pointer}/{index}")
+            yield from _reference_problems(value, document, f"{pointer}/{index}")
 
 
 def _resolves(document: Any, pointer: str) -> bool:

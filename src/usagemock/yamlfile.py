@@ -48,14 +48,15 @@ class _StrictLoader(_BASE):  # type: ignore[misc,valid-type]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
         """Construct a mapping, refusing a key given twice."""
-        first: dict[tuple[str, str], int] = {}
+        first: dict[tuple[str, str], yaml.Node] = {}
         for key, _ in node.value:
             if isinstance(key, yaml.ScalarNode):
-                line = first.setdefault((key.tag, key.value), key.start_mark.line + 1)
-                if line != key.start_mark.line + 1:
+                # compared by node, not by line: a JSON object often has every key on one line
+                seen = first.setdefault((key.tag, key.value), key)
+                if seen is not key:
                     raise _Refused(
-                        problem=f"the key {key.value!r} is given twice (first on line {line}); "
-                        "keep one",
+                        problem=f"the key {key.value!r} is given twice "
+                        f"(first on line {seen.start_mark.line + 1}); keep one",
                         problem_mark=key.start_mark,
                     )
         return super().construct_mapping(node, deep)

@@ -170,6 +170,10 @@ async def test_a_31_mapping_loads_without_mutating_the_callers_document() -> Non
             "invalid/dangling_ref.yaml",
             "#/paths/~1items/get/responses/200/content/application~1json/schema/$ref",
         ),
+        (
+            "invalid/external_ref.yaml",
+            "#/paths/~1items/get/responses/200/content/application~1json/schema/$ref",
+        ),
     ],
 )
 def test_an_invalid_31_document_raises_spec_error_naming_file_and_pointer(

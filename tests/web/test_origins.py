@@ -31,7 +31,7 @@ async def test_admin_preflight_from_another_origin_gets_no_grant(
         response = await client.options(ADVANCE, headers={"Origin": origin, **PREFLIGHT})
     assert response.status_code == 403
     assert allow_headers(response.headers) == []
-    assert "--admin-cors" in response.json()["detail"]
+    assert ("--admin-cors" in response.json()["detail"]) == (origin != "null")
 
 
 @pytest.mark.parametrize(
@@ -139,3 +139,14 @@ async def test_public_apis_keep_open_cors(make_client: MakeClient) -> None:
         response = await client.get("/kenbun/usage", headers={"Origin": EVIL, **bearer("d")})
     assert preflight.status_code == 200
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+async def test_an_opaque_origin_is_not_told_to_use_admin_cors(make_client: MakeClient) -> None:
+    """`Origin: null` gets advice that works (docs page, CLI, curl), not an --admin-cors refused."""
+    async with make_client() as client:
+        response = await client.post(ADVANCE, json={"by": "P1D"}, headers={"Origin": "null"})
+    assert response.status_code == 403
+    detail = response.json()["detail"]
+    assert "--admin-cors" not in detail
+    assert "opaque origin (sandboxed iframes, file:// pages) cannot be allowed" in detail
+    assert "docs page, the CLI or curl" in detail

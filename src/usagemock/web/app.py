@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from usagemock.access import OPEN, AccessPolicy, load_access
 from usagemock.engine import Engine, OrgFixture, real_time
 from usagemock.errors import ConfigError
-from usagemock.scenarios import Scenario, load_scenarios
+from usagemock.scenarios import Scenario, with_user_scenarios
 from usagemock.settings import Settings
 from usagemock.specs import (
     API_NAMES,
@@ -56,9 +56,7 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
     ``real_clock`` is the machine's time; the mock's clock is stored state on top of it.
     """
     policy = load_access(settings.fixtures) if settings.fixtures else OPEN
-    scenarios = load_scenarios()
-    if settings.scenarios is not None:
-        scenarios |= load_scenarios(settings.scenarios)
+    scenarios = with_user_scenarios(settings.scenarios)
     statuses = {api: documented_statuses(load_bundled(api)) for api in API_NAMES}
     _check_names(settings, policy, scenarios)
     _check_faults(scenarios, statuses)

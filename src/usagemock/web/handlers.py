@@ -21,7 +21,7 @@ from usagemock.rules import violations
 from usagemock.web.auth import mask
 from usagemock.web.errors import InjectedFault
 from usagemock.web.paths import restore
-from usagemock.web.prefer import Preferences, parse_prefer
+from usagemock.web.prefer import Preferences, number, parse_prefer
 
 JSON = {"Content-Type": "application/json"}
 Body = dict[str, Any]
@@ -130,8 +130,9 @@ class _Answer:
         fault = record.fault
         latency = self.prefs.get("latency")
         if latency is not None:
-            if latency.isdigit() and int(latency) <= 60_000:
-                fault = replace(fault or Fault(), latency_ms=int(latency), jitter_ms=0)
+            milliseconds = number(latency, 60_000)
+            if milliseconds is not None:
+                fault = replace(fault or Fault(), latency_ms=milliseconds, jitter_ms=0)
                 self.prefs.apply("latency")
             else:
                 self.prefs.ignore("latency", "give milliseconds, 0 to 60000")
@@ -153,9 +154,10 @@ class _Answer:
         if code is None:
             return None
         documented = self.ctx.statuses[self.api]
-        if code.isdigit() and int(code) in documented:
+        status = number(code, 599)
+        if status is not None and status in documented:
             self.prefs.apply("code")
-            return int(code)
+            return status
         listed = ", ".join(str(s) for s in sorted(documented))
         self.prefs.ignore("code", f"not a documented status; use one of {listed}")
         return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,17 @@ def _innermost(error: ValidationError) -> ValidationError:
 
 class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """JSON request bodies, validated with 2020-12."""
+
+    async def _parse(self, stream: AsyncIterator[bytes], scope: Any) -> Any:
+        # connexion catches only JSONDecodeError; bad UTF-8, an integer past Python's
+        # 4,300-digit limit and very deep nesting raise other errors, which would be 500s.
+        try:
+            return await super()._parse(stream, scope)
+        except (ValueError, RecursionError) as exc:
+            problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise BadRequestProblem(
+                detail=f"Request body is not JSON usagemock can read: {problem}"
+            ) from None
 
     def _validate(self, body: Any) -> Any:
         if not self._nullable and body is None:

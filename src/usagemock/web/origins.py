@@ -71,9 +71,16 @@ class AdminOrigins:
         if sent is not None and (origin(sent) or sent) in self.allowed:
             pass
         elif sent is not None and not self._own(sent, headers.get("host", ""), scope["scheme"]):
+            page = origin(sent)
+            if page is None:  # ``null``, or another Origin --admin-cors cannot name
+                return 403, (
+                    f"The admin API takes no requests from pages of other origins ({sent}); a "
+                    "page with an opaque origin (sandboxed iframes, file:// pages) cannot be "
+                    "allowed, so use its own docs page, the CLI or curl."
+                )
             return 403, (
                 f"The admin API takes no requests from pages of other origins ({sent}); use "
-                f"its own docs page, the CLI or curl, or restart the mock with --admin-cors {sent}."
+                f"its own docs page, the CLI or curl, or restart the mock with --admin-cors {page}."
             )
         elif sent is None and headers.get("sec-fetch-site", "").lower() in _CROSS_SITE:
             return 403, (

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+#: The longest value echoed back in ``X-Usagemock-Ignored`` (longer ones are cut with "...").
+_SHOWN = 64
+
 
 @dataclass
 class Preferences:
@@ -30,7 +33,9 @@ class Preferences:
 
     def ignore(self, name: str, why: str) -> None:
         """Record that ``name`` was not honoured, and why."""
-        self.ignored.append(f"{name}={self.asked[name]} ({why})")
+        value = self.asked[name]
+        shown = value if len(value) <= _SHOWN else value[: _SHOWN - 3] + "..."
+        self.ignored.append(f"{name}={shown} ({why})")
 
     def headers(self) -> dict[str, str]:
         """Response headers reporting what was applied and ignored."""
@@ -40,6 +45,16 @@ class Preferences:
         if self.ignored:
             out["X-Usagemock-Ignored"] = "; ".join(self.ignored)
         return out
+
+
+def number(value: str, most: int) -> int | None:
+    """``value`` as a whole number from 0 to ``most`` in ASCII digits, else None."""
+    # Bounded by length before int(): Python refuses strings past 4,300 digits with a
+    # ValueError, and str.isdigit() also takes digits int() does not ("²").
+    if value.isascii() and value.isdigit() and len(value) <= len(str(most)):
+        parsed = int(value)
+        return parsed if parsed <= most else None
+    return None
 
 
 def parse_prefer(values: Iterable[str]) -> Preferences:

@@ -89,13 +89,10 @@ def test_a_request_that_gets_no_response_is_a_failure() -> None:
 SEEDS = (1, 20260317, 987654321)
 
 
-@pytest.mark.parametrize(
-    ("server", "seed"),
-    [(c, SEEDS[i % len(SEEDS)]) for i, c in enumerate((*CONFORMANT, *WRAPPED))],
-    ids=lambda v: f"{v.api}-{v.name}" if isinstance(v, Conformant) else str(v),
-)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("server", (*CONFORMANT, *WRAPPED), ids=lambda c: f"{c.api}-{c.name}")
 def test_kit_passes_each_conformant_server(server: Conformant, seed: int) -> None:
-    """A server that differs from the mock only where the vendor leaves it open passes."""
+    """A server that differs from the mock only where the vendor leaves it open passes, any seed."""
     result = finished(run_kit(server.api, server.app(), seed=seed, samples=6))
     assert result.passed, [f"{f.check}: {f.message}" for f in result.failures]
 

@@ -110,6 +110,10 @@ class Engine:
         """Move the clock by ``step`` (an ISO 8601 duration, parsed)."""
         return self._move(lambda clock, real: clock.advance(step, real))
 
+    def reset_clock(self) -> ClockState:
+        """Follow real time again, running: undo every set, freeze and advance."""
+        return self._move(lambda clock, real: ClockState())
+
     def freeze(self, frozen: bool) -> ClockState:
         """Stop the clock at the moment it shows, or let it run again."""
         return self._move(lambda clock, real: clock.freeze(real) if frozen else clock.resume(real))

@@ -142,3 +142,17 @@ def test_a_refused_admin_token_says_which_option_gives_it() -> None:
     assert missing.returncode == 2 and "--admin-token or USAGEMOCK_ADMIN_TOKEN" in missing.stderr
     assert wrong.returncode == 2 and "given is not the server's" in wrong.stderr
     assert right.returncode == 0, right.stderr
+
+
+def test_clock_reset_follows_real_time_again() -> None:
+    """`usagemock clock reset` undoes a set and a freeze: the clock runs at real time."""
+    live = LiveServer("--now", "2031-05-01T00:00:00Z")
+    try:
+        env = {"USAGEMOCK_URL": live.url}
+        before = run_cli("clock", "show", env=env)
+        reset = run_cli("clock", "reset", env=env)
+    finally:
+        live.stop()
+    assert before.stdout.startswith("2031-05-01T00:00:00Z (frozen)")
+    assert reset.returncode == 0, reset.stderr
+    assert "(running, +0 s from real)" in reset.stdout

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import ACCESS_FIXTURES, MakeClient, bearer
+from tests.conftest import ACCESS_FIXTURES, FIXED_NOW, MakeClient, bearer
 from usagemock.specs import API_NAMES, documented_statuses, load_bundled
 
 ADMIN = "/_usagemock"
@@ -329,3 +329,16 @@ async def test_an_undocumented_fault_status_names_only_the_apis_own(
     assert response.status_code == 409, response.text
     detail = response.json()["detail"]
     assert detail.endswith(f"use one of {own}.") and "None" not in detail
+
+
+async def test_clock_reset_returns_to_real_time_running(make_client: MakeClient) -> None:
+    """POST /clock/reset undoes a set, a freeze and an advance: the clock follows real time."""
+    async with make_client() as client:
+        await client.put(f"{ADMIN}/clock", json={"now": "2031-05-01T00:00:00Z", "frozen": True})
+        await client.post(f"{ADMIN}/clock/advance", json={"by": "P3D"})
+        reset = await client.post(f"{ADMIN}/clock/reset")
+        after = (await client.get(f"{ADMIN}/clock")).json()
+    assert reset.status_code == 200, reset.text
+    assert reset.json()["frozen"] is False and reset.json()["offset_seconds"] == 0.0
+    assert after["frozen"] is False and after["offset_seconds"] == 0.0
+    assert after["now"].startswith(FIXED_NOW.strftime("%Y-%m-%dT%H:%M:%S"))  # the machine's time

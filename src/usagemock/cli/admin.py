@@ -172,6 +172,13 @@ def clock_resume(url: str, admin_token: str | None) -> None:
     _show_clock(_call(url, admin_token, "PUT", "/clock", {"frozen": False}))
 
 
+@clock.command("reset")
+@_server_options
+def clock_reset(url: str, admin_token: str | None) -> None:
+    """Back to real time, running: undo every set, freeze and advance."""
+    _show_clock(_call(url, admin_token, "POST", "/clock/reset"))
+
+
 @main.group()
 def org() -> None:
     """Read, change and reset one org's state."""

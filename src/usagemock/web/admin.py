@@ -136,6 +136,9 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
             return clock_view(engine.set_now(moment, frozen=body.get("frozen")))
         return clock_view(engine.freeze(body["frozen"]))
 
+    async def reset_clock() -> Any:
+        return clock_view(engine.reset_clock())
+
     async def advance_clock(body: dict[str, Any]) -> Any:
         try:  # the schema's pattern lets only well-formed steps through
             step = parse_step(body["by"])
@@ -203,6 +206,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
         "getClock": get_clock,
         "setClock": set_clock,
         "advanceClock": advance_clock,
+        "resetClock": reset_clock,
         "listOrgs": list_orgs,
         "resetAll": reset_all,
         "getOrg": get_org,

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from usagemock.domain import kenbun, timbal
-from usagemock.domain.clock import ClockState, Step
+from usagemock.domain.clock import FIRST_YEAR, LAST_YEAR, ClockState, Step, in_calendar
 from usagemock.domain.faults import Fault
+from usagemock.domain.periods import isoformat
 from usagemock.domain.records import MAX_INGESTED, OrgRecord
 from usagemock.domain.usage import Ingest
 from usagemock.errors import UsageMockError
@@ -107,8 +108,25 @@ class Engine:
         return self._move(change)
 
     def advance(self, step: Step) -> ClockState:
-        """Move the clock by ``step`` (an ISO 8601 duration, parsed)."""
-        return self._move(lambda clock, real: clock.advance(step, real))
+        """Move the clock by ``step`` (an ISO 8601 duration, parsed), within the calendar.
+
+        Checked inside the write, so parallel advances cannot together step past the calendar.
+        """
+
+        def change(clock: ClockState, real: datetime) -> ClockState:
+            shown = clock.now(real)
+            try:
+                fits = in_calendar(shown + step)
+            except (OverflowError, ValueError):  # a step past what a datetime can hold
+                fits = False
+            if not fits:
+                raise StateConflict(
+                    f"Advancing the clock ({isoformat(shown)}) that far would leave "
+                    f"the mock's calendar (years {FIRST_YEAR} to {LAST_YEAR}); use a shorter step."
+                )
+            return clock.advance(step, real)
+
+        return self._move(change)
 
     def reset_clock(self) -> ClockState:
         """Follow real time again, running: undo every set, freeze and advance."""

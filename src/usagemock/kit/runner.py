@@ -50,7 +50,7 @@ from usagemock.kit.events import (
 from usagemock.kit.expectations import promised_status
 from usagemock.kit.replay import curl
 from usagemock.kit.targets import Target
-from usagemock.rules import DEFAULT_CLOCK_SKEW, SERIES, Answer
+from usagemock.rules import DEFAULT_CLOCK_SKEW, SERIES, Answer, Source
 from usagemock.specs import load_bundled, vendor_view
 
 DEFAULT_MAX_EXAMPLES = 100
@@ -379,28 +379,23 @@ def _call_all(
         # Every failure also lands in ``results``, with the name of the check that found it.
         with contextlib.suppress(FailureGroup):
             case.validate_response(response, headers=headers)
-        excused = _slash_refused(parameters, response.status_code)
         for result in results:
             if _foreign(plan.api, result.name):
                 continue
             counts[result.name] += 1
             if result.status == Status.FAILURE and result.failure is not None:
                 failure = result.failure
-                finding = _finding(
-                    plan,
-                    stage,
-                    result.name,
-                    failure.title,
-                    failure.message,
-                    case,
-                    response=response,
-                )
-                if excused:
-                    source = sources.ENCODED_SLASH
-                    finding = dataclasses.replace(
-                        finding, kind=source.kind.value, source=source.cite()
+                findings.append(
+                    _finding(
+                        plan,
+                        stage,
+                        result.name,
+                        failure.title,
+                        failure.message,
+                        case,
+                        response=response,
                     )
-                findings.append(finding)
+                )
         if stage == "samples":
             findings += _known_org_refused(plan, case, response, counts)
         body = checks.json_object(response)
@@ -448,10 +443,23 @@ def _known_org_refused(
     ]
 
 
-def _slash_refused(parameters: Mapping[str, str], status: int) -> bool:
-    """Whether a 404 or 400 answered an org id with an encoded slash: HTTP's call, a note."""
-    org = parameters.get("org_id", "")
-    return status in (400, 404) and ("/" in org or "%2f" in org.lower())
+def _source(
+    api: str, check: str, stage: str, status: int | None, parameters: Mapping[str, Any]
+) -> Source:
+    """Where a break of ``check`` comes from, given the answer it was found on.
+
+    A few answers are the server's freedom whatever the check: a 404 or 400 to an org id with
+    an encoded slash (HTTP's call), a 429, and an undocumented 4xx outside the known orgs'
+    samples (asked with a token that owns them, those must answer as documented).
+    """
+    org = str(parameters.get("org_id", ""))
+    if status in (400, 404) and ("/" in org or "%2f" in org.lower()):
+        return sources.ENCODED_SLASH
+    if status == 429:
+        return sources.RATE_LIMITED
+    if check == STATUS_CHECK and status is not None and status // 100 == 4 and stage != "samples":
+        return sources.UNDOCUMENTED_CLIENT_ERROR
+    return sources.source_of(api, check)
 
 
 def _series_findings(
@@ -516,13 +524,8 @@ def _finding(
         content_type = response.headers.get("content-type", [None])[0]
         body = response.content.decode("utf-8", "replace")[:_BODY_EXCERPT]
     token = plan.token
-    source = sources.source_of(plan.api, check)
-    if status == 429:
-        source = sources.RATE_LIMITED
-    elif (
-        check == STATUS_CHECK and status is not None and 400 <= status < 500 and stage != "samples"
-    ):
-        source = sources.UNDOCUMENTED_CLIENT_ERROR
+    parameters = (where.path_parameters or {}) if isinstance(where, Case) else {}
+    source = _source(plan.api, check, stage, status, parameters)
     return Finding(
         api=plan.api,
         check=check,

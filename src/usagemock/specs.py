@@ -70,7 +70,7 @@ def lint(document: Mapping[str, Any]) -> list[Problem]:
     version = document.get("openapi")
     if not (isinstance(version, str) and version.startswith("3.1.")):
         return [Problem("/openapi", f"expected an OpenAPI 3.1.x document, found {version!r}")]
-    problems = list(_reference_problems(document, document, ""))
+    problems = list(_reference_problems(document))
     if problems:  # openapi-spec-validator raises instead of reporting a dangling $ref
         return problems
     problems = list(_schema_object_problems(document))
@@ -131,19 +131,14 @@ class _NoRetrieval(Mapping[str, Any]):
 _NO_RETRIEVAL = _NoRetrieval()
 
 
-def _reference_problems(node: Any, document: Mapping[str, Any], pointer: str) -> Iterator[Problem]:
+def _reference_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
     """Yield each ``$ref`` that points outside the document or, if local, at nothing in it."""
-    if isinstance(node, Mapping):
+    for pointer, node in _mappings(document, ""):
         ref = node.get("$ref")
         if isinstance(ref, str) and not ref.startswith("#"):
             yield Problem(f"{pointer}/$ref", _outside(ref))
         elif isinstance(ref, str) and not _resolves(document, ref[1:]):
             yield Problem(f"{pointer}/$ref", f"{ref!r} points at nothing in this document")
-        for key, value in node.items():
-            yield from _reference_problems(value, document, f"{pointer}/{_escape(str(key))}")
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _reference_problems(value, document, f"{pointer}/{index}")
 
 
 def _resolves(document: Any, pointer: str) -> bool:

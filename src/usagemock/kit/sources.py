@@ -30,6 +30,10 @@ KNOWN_ORGS_ANSWER = "known_orgs_answer"
 MOCK_SPEC = "mock_spec_conformance"
 #: What a request that got no response at all (network error, timeout, crash) is reported as.
 ERROR_CHECK = "request_completed"
+#: The client's bugs a proxy sees in the requests it forwards (the server is not judged on them).
+CLIENT_UNDOCUMENTED_OPERATION = "client_undocumented_operation"
+CLIENT_BEARER_CREDENTIAL = "client_bearer_credential"
+CLIENT_PARAMETERS = "client_parameters"
 
 _BOTH = f"{KENBUN_DOC}, {TIMBAL_DOC}"
 
@@ -87,6 +91,16 @@ _SHARED: Mapping[str, Source] = {
         "a documented operation answers with a response; a dropped connection or a timeout "
         "is none of them",
     ),
+    # The client's side, as `usagemock proxy` sees it: a request the spec does not allow.
+    CLIENT_UNDOCUMENTED_OPERATION: documented(
+        _BOTH,
+        "the spec's paths and their methods (Kenbun: GET /usage; Timbal: GET "
+        "/orgs/{org_id}/billing/overage)",
+    ),
+    CLIENT_BEARER_CREDENTIAL: documented(
+        _BOTH, '`security: - bearer_auth: []`; Kenbun: `-H "Authorization: Bearer <token>"`'
+    ),
+    CLIENT_PARAMETERS: documented(_BOTH, "each operation's parameters and their schemas"),
 }
 
 _PER_API: Mapping[tuple[str, str], Source] = {

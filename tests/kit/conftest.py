@@ -33,15 +33,18 @@ def finished(events: list[Event]) -> RunFinished:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Any], str]]:
-    """Serve ASGI apps with uvicorn on free loopback ports; each stops when the test ends."""
+def serve() -> Iterator[Callable[..., str]]:
+    """Serve ASGI apps with uvicorn on free loopback ports; each stops when the test ends.
+
+    Keyword arguments go to ``uvicorn.Config`` (``server_header=False``, say).
+    """
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(app: Any) -> str:
+    def start(app: Any, **options: Any) -> str:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = int(probe.getsockname()[1])
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", **options)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -53,6 +56,7 @@ def serve() -> Iterator[Callable[[Any], str]]:
         return f"http://127.0.0.1:{port}"
 
     yield start
-    for server, thread in servers:
+    for server, _ in servers:  # all at once: each takes a tick of its loop to notice
         server.should_exit = True
+    for _, thread in servers:
         thread.join(timeout=10)

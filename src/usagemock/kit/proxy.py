@@ -59,6 +59,9 @@ class ProxyOptions:
     """Replace an answer that broke a documented or inferred check with a 502 problem."""
     fallback: ASGIApp | None = None
     """The mock, answering what the upstream does not serve (None: off)."""
+    transport: httpx.AsyncBaseTransport | None = None
+    """How to reach the upstream: None is the network; an ``httpx.ASGITransport`` calls an app
+    in this process (as the kit's :class:`~usagemock.kit.targets.Target` does)."""
 
 
 class Proxy:
@@ -94,7 +97,11 @@ class Proxy:
     def client(self) -> httpx.AsyncClient:
         """The upstream client: no default headers, no redirects followed, no decoding."""
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.options.timeout, follow_redirects=False)
+            self._client = httpx.AsyncClient(
+                timeout=self.options.timeout,
+                follow_redirects=False,
+                transport=self.options.transport,
+            )
         return self._client
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:

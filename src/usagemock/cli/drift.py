@@ -103,6 +103,5 @@ def _scenarios(api: str) -> list[str]:
     return sorted(
         name
         for name, scenario in load_scenarios().items()
-        if api in scenario.apis
-        and "latency_ms" not in scenario.sections[api].get("fault", {})
+        if api in scenario.apis and "latency_ms" not in scenario.sections[api].get("fault", {})
     )

@@ -54,6 +54,11 @@ DEFAULT_PORT = 4010  # Prism's: teams coming from `prism proxy` keep their front
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write JUnit XML at shutdown (SIGINT/SIGTERM).",
 )
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Append a Markdown summary at shutdown (GitHub: --summary "$GITHUB_STEP_SUMMARY").',
+)
 @click.option("--errors", is_flag=True, help="Answer 502 problem+json instead of a violation.")
 @click.option(
     "--mock-fallback",
@@ -79,6 +84,7 @@ def proxy_command(**flags: Any) -> None:
     try:
         from usagemock.kit import JUnitReport, RunFinished
         from usagemock.kit.proxy import Proxy, ProxyOptions
+        from usagemock.kit.summary import MarkdownSummary
         from usagemock.kit.targets import Target
         from usagemock.kit.watch import Watch
     except ImportError as exc:  # schemathesis is an extra: `usagemock serve` does not need it
@@ -89,9 +95,13 @@ def proxy_command(**flags: Any) -> None:
     apis = API_NAMES if flags["api"] == "all" else (flags["api"],)
     # The mock's own layout: one API at the root, or each under /<api>.
     mounts = {(f"/{api}" if len(apis) > 1 else ""): api for api in apis}
-    junit = JUnitReport(flags["junit"]) if flags["junit"] else None
-    if junit is not None:
-        junit.check_writable()
+    handlers: list[Any] = []
+    if flags["junit"]:
+        handlers.append(JUnitReport(flags["junit"]))
+    if flags["summary"]:
+        handlers.append(MarkdownSummary(flags["summary"], title="usagemock proxy"))
+    for handler in handlers:
+        handler.check_writable()  # before serving: not after a whole e2e suite
     report = _open_report(flags["report"])
     _check_bind(Settings(host=flags["host"], port=flags["port"]))
     watch = Watch(
@@ -137,9 +147,9 @@ def proxy_command(**flags: Any) -> None:
     if report is not None:
         report.close()
     events = watch.events()
-    if junit is not None:
-        for event in events:
-            junit.handle(event)
+    for event in events:
+        for handler in handlers:
+            handler.handle(event)
     failed = False
     for event in events:
         if isinstance(event, RunFinished):

@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 
 from usagemock.kit.drift import HEADINGS, Difference, Drift
+from usagemock.kit.summary import table_cell
 
 FORMATS = ("text", "markdown", "json")
 
@@ -69,12 +70,7 @@ def markdown(drift: Drift) -> str:
         lines += ["", f"#### {HEADINGS[group]}", "", "| where | live | mock | change |"]
         lines.append("|---|---|---|---|")
         lines += [
-            f"| {_cell(d.where)} | {_cell(d.live)} | {_cell(d.mock)} | {_cell(d.fix)} |"
+            "| " + " | ".join(table_cell(cell) for cell in (d.where, d.live, d.mock, d.fix)) + " |"
             for d in differences
         ]
     return "\n".join(lines) + "\n"
-
-
-def _cell(value: str) -> str:
-    """A table cell: pipes escaped, on one line."""
-    return " ".join(value.replace("|", "\\|").split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import socket
@@ -53,7 +54,8 @@ def _proxy(upstream: Any, api: str, target: str, **options: Any) -> tuple[Proxy,
     org_ids = OWNED if api == "timbal" else ()
     watch = Watch({"": api}, target, token=TOKEN, org_ids=org_ids)
     proxied = Proxied("", target, watch)
-    app = Proxy(ProxyOptions(target=target, timeout=5, **options), watch, proxied.verdicts.append)
+    options.setdefault("timeout", 5)
+    app = Proxy(ProxyOptions(target=target, **options), watch, proxied.verdicts.append)
     return app, proxied
 
 
@@ -280,25 +282,55 @@ def test_an_unreachable_upstream_gets_a_502_problem(proxied: Callable[..., Proxi
     assert "--target" in response.json()["detail"]
 
 
-async def not_implemented(scope: Any, receive: Any, send: Any) -> None:
-    """An upstream that serves nothing yet: 501 everywhere."""
-    if scope["type"] == "http":
-        await Response(b"later", 501)(scope, receive, send)
+def answering(status: int, delay: float = 0) -> Any:
+    """An upstream answering ``status`` to everything, after ``delay`` seconds."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await asyncio.sleep(delay)
+            await Response(b"not here", status)(scope, receive, send)
+
+    return app
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("upstream", ["501", "down"])
+@pytest.mark.parametrize(
+    ("upstream", "why"),
+    [
+        (answering(501), "upstream answered 501"),
+        (answering(404), "upstream answered an undocumented 404"),
+        (None, "upstream unreachable"),
+    ],
+    ids=["501", "404", "down"],
+)
 def test_mock_fallback_answers_what_the_upstream_does_not(
-    proxied: Callable[..., Proxied], upstream: str
+    proxied: Callable[..., Proxied], upstream: Any, why: str
 ) -> None:
-    """With --mock-fallback, the mock answers a 501 or a dead upstream, and says so."""
+    """With --mock-fallback, the mock answers a 501, an undocumented 404 or a dead upstream."""
     mock = create_app(throwaway(Settings(api="kenbun")))
-    proxy = proxied(
-        not_implemented if upstream == "501" else _closed_port(), "kenbun", fallback=mock
-    )
+    proxy = proxied(upstream or _closed_port(), "kenbun", fallback=mock)
     response = httpx.get(f"{proxy.url}/usage", headers=AUTH)
     assert response.status_code == 200 and "monthly_events" in response.json()
-    assert response.headers[FALLBACK_HEADER].startswith("mock (upstream")
+    assert response.headers[FALLBACK_HEADER].startswith(f"mock ({why}")
+    elsewhere = httpx.get(f"{proxy.url}/not/an/operation", headers=AUTH)
+    off_spec_404_stays = why.endswith("404")  # a 404 for a path the spec lacks is the server's
+    assert (FALLBACK_HEADER in elsewhere.headers) != off_spec_404_stays
+
+
+@pytest.mark.e2e
+def test_a_slow_upstream_and_a_tls_mismatch_get_502_problems(
+    proxied: Callable[..., Proxied], serve: Callable[..., str]
+) -> None:
+    """A timeout and a TLS handshake with a plain-HTTP server: 502 problem+json, never a crash."""
+    slow = proxied(answering(200, delay=2), "kenbun", timeout=0.3)
+    response = httpx.get(f"{slow.url}/usage", headers=AUTH)
+    assert response.status_code == 502 and "no answer in time" in response.json()["detail"]
+    plain = serve(answering(200)).replace("http://", "https://")
+    tls = proxied(plain, "kenbun")
+    response = httpx.get(f"{tls.url}/usage", headers=AUTH)
+    assert response.status_code == 502
+    assert response.headers["content-type"] == "application/problem+json"
+    assert plain in response.json()["detail"]
 
 
 def test_the_violations_header_is_capped() -> None:

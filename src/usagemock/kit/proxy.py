@@ -109,7 +109,8 @@ class Proxy:
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         query = scope.get("query_string", b"").decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        forwarded = [(k, v) for k, v in _end_to_end(headers) if k.lower() != "host"]
+        # As bytes, so httpx sends each value exactly as it came (it would re-encode a str).
+        forwarded = _encode([(k, v) for k, v in _end_to_end(headers) if k.lower() != "host"])
         asked = self.watch.place(scope["method"], raw_path, query)
         url = self.options.target + raw_path + (f"?{query}" if query else "")
         request = httpx.Request(scope["method"], url, headers=forwarded, content=body)
@@ -136,9 +137,9 @@ class Proxy:
         """Why the mock should answer instead (None: the upstream's answer stands)."""
         if status == 501:
             return "upstream answered 501"
-        if status == 404 and asked is not None and 404 not in statuses(asked):
-            return "upstream answered an undocumented 404"
-        return None
+        if status != 404 or asked is None or not asked.documented:
+            return None  # a 404 for a path the spec lacks is the server's to give
+        return None if 404 in statuses(asked) else "upstream answered an undocumented 404"
 
     async def _answer(
         self,

@@ -197,13 +197,13 @@ class Watch:
         case = operation.Case(
             path_parameters=asked.path_parameters or None,
             query=asked.query or None,
-            headers=dict(exchange.headers),
+            headers=_fields(exchange.headers),
         )
         response = _checked_copy(exchange)
         self._results.clear()
         # Every failure also lands in the results, with the name of the check that found it.
         with contextlib.suppress(FailureGroup):
-            case.validate_response(response, headers=dict(exchange.headers))
+            case.validate_response(response, headers=_fields(exchange.headers))
         # The known token asking for an org it owns is what the kit's samples are: judged alike
         # (an undocumented 4xx to it is a failure, and it must get 200).
         own = self._owns(plan.token, asked)
@@ -306,6 +306,15 @@ def _credential_required(
     ]
 
 
+def _fields(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Header fields by name, their values stripped of surrounding whitespace.
+
+    RFC 9110 section 5.5: that whitespace is no part of the value (and requests, under
+    schemathesis, refuses a value that starts with it).
+    """
+    return {name: value.strip() for name, value in headers}
+
+
 def _fingerprint(token: str) -> str:
     """Which token asked, without keeping the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -319,7 +328,7 @@ def _checked_copy(exchange: Exchange) -> schemathesis.Response:
     """
     request = requests.PreparedRequest()
     request.method, request.url = exchange.method, exchange.url
-    request.headers = CaseInsensitiveDict(dict(exchange.headers))
+    request.headers = CaseInsensitiveDict(_fields(exchange.headers))
     request.body = exchange.request_body or None
     headers: dict[str, list[str]] = {}
     for name, value in exchange.response_headers:

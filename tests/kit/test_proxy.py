@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from tests.kit.broken_servers import BROKEN, OWNED, TOKEN, Broken
 from tests.kit.conformant_servers import ALL_AT_ONCE, CONFORMANT, Conformant
 from usagemock.cli.test import throwaway
-from usagemock.kit import Finding, JUnitReport
+from usagemock.kit import Finding, JUnitReport, StageFinished
 from usagemock.kit.proxy import (
     FALLBACK_HEADER,
     VIOLATIONS_HEADER,
@@ -377,3 +377,25 @@ def test_a_broken_server_is_flagged_on_real_sockets(proxied: Callable[..., Proxi
     proxy = proxied(broken.app(), broken.api)
     assert "timbal_used_is_invoiced_plus_pending" in drive(proxy.url, broken.api)
     assert "timbal_used_is_invoiced_plus_pending" in proxy.flagged()
+
+
+async def test_api_all_judges_each_api_under_its_mount() -> None:
+    """In front of a `usagemock serve` of every API, each answer meets its own API's checks."""
+    mock = create_app(throwaway(Settings(api="all")))
+    watch = Watch({"/kenbun": "kenbun", "/timbal": "timbal"}, "http://upstream")
+    verdicts: list[Verdict] = []
+    options = ProxyOptions(target="http://upstream", transport=httpx.ASGITransport(mock))
+    transport = httpx.ASGITransport(Proxy(options, watch, verdicts.append))
+    async with httpx.AsyncClient(transport=transport, base_url="http://proxy") as client:
+        for path in ("/kenbun/usage", "/timbal/orgs/org_a/billing/overage") * 3:
+            assert (await client.get(path, headers=AUTH)).status_code == 200
+    assert not [f.check for v in verdicts for f in v.failures]
+    judged = {
+        (event.api, event.operation): event.requests
+        for event in watch.events()
+        if isinstance(event, StageFinished)
+    }
+    assert judged == {
+        ("kenbun", "GET /usage"): 3,
+        ("timbal", "GET /orgs/{org_id}/billing/overage"): 3,
+    }

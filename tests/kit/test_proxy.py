@@ -317,6 +317,24 @@ def test_mock_fallback_answers_what_the_upstream_does_not(
     assert (FALLBACK_HEADER in elsewhere.headers) != off_spec_404_stays
 
 
+async def cut_short(scope: Any, receive: Any, send: Any) -> None:
+    """An upstream that promises 100 bytes, sends 10 and drops the connection."""
+    if scope["type"] == "http":
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"100")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"monthly', "more_body": True})
+        raise RuntimeError("the upstream crashed mid-body")
+
+
+@pytest.mark.e2e
+def test_an_upstream_cut_short_gets_a_502_problem(proxied: Callable[..., Proxied]) -> None:
+    """A body that stops before its length, on a judged operation: 502 problem, no traceback."""
+    proxy = proxied(cut_short, "kenbun")
+    response = httpx.get(f"{proxy.url}/usage", headers=AUTH)
+    assert response.status_code == 502
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 @pytest.mark.e2e
 def test_a_slow_upstream_and_a_tls_mismatch_get_502_problems(
     proxied: Callable[..., Proxied], serve: Callable[..., str]

@@ -106,7 +106,7 @@ class Proxy:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive)
-        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        raw_path = _raw_path(scope)
         query = scope.get("query_string", b"").decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         # As bytes, so httpx sends each value exactly as it came (it would re-encode a str).
@@ -153,20 +153,28 @@ class Proxy:
         send: Send,
     ) -> None:
         chunks = upstream.aiter_raw()
-        kept = b""
-        whole = True
+        pieces: list[bytes] = []
+        size, whole = 0, True
         if judged:
-            async for chunk in chunks:
-                kept += chunk
-                if len(kept) > CHECKED_BODY_LIMIT:
-                    whole = False
-                    break
+            try:
+                async for chunk in chunks:
+                    pieces.append(chunk)
+                    size += len(chunk)
+                    if size > CHECKED_BODY_LIMIT:
+                        whole = False
+                        break
+            except httpx.HTTPError as exc:  # nothing sent yet: the client can still get a 502
+                await _problem(
+                    send, 502, "upstream-unreachable", "Bad Gateway", _unreachable(url, exc)
+                )
+                return
+        kept = b"".join(pieces)
         status = upstream.status_code
         out = [(k.lower(), v) for k, v in _end_to_end(_raw(upstream.headers))]
         if not judged or whole:
             exchange = Exchange(
                 method=scope["method"],
-                raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+                raw_path=_raw_path(scope),
                 query=scope.get("query_string", b"").decode("latin-1"),
                 headers=headers,
                 request_body=body,
@@ -201,8 +209,11 @@ class Proxy:
         await send({"type": "http.response.start", "status": status, "headers": _encode(out)})
         if kept:
             await send({"type": "http.response.body", "body": kept, "more_body": True})
-        async for chunk in chunks:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        try:
+            async for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except httpx.HTTPError:
+            return  # the upstream broke off mid-body: so does the answer (the client sees it cut)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _fallback(self, request: httpx.Request, why: str, send: Send) -> None:
@@ -253,6 +264,11 @@ async def _read_body(receive: Receive) -> bytes:
         body += bytes(message.get("body", b""))
         if not message.get("more_body"):
             return body
+
+
+def _raw_path(scope: Scope) -> str:
+    """The request's path as sent (percent-encoding kept), one character per byte."""
+    return str((scope.get("raw_path") or scope["path"].encode()).decode("latin-1"))
 
 
 def _end_to_end(headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -27,9 +27,10 @@ from usagemock.specs import (
     named_examples,
 )
 from usagemock.store import SQLiteStore
-from usagemock.web.admin import PREFIX, AdminGate, admin_operations, is_docs
+from usagemock.web.admin import admin_operations
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
 from usagemock.web.errors import install_error_handlers, send_error, timbal_error
+from usagemock.web.gate import PREFIX, AdminGate, is_docs
 from usagemock.web.handlers import OPERATIONS, MockContext
 from usagemock.web.oas31 import add_api
 from usagemock.web.origins import AdminOrigins

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from usagemock.kit.runner import ODD_ORG_IDS
+from usagemock.kit.samples import ODD_ORG_IDS
 from usagemock.kit.targets import Target, TargetError
 from usagemock.specs import load_bundled
 

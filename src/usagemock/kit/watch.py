@@ -32,12 +32,14 @@ import requests  # schemathesis' Response holds a requests.PreparedRequest
 import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis import BaseSchema, Case, CheckResult
-from schemathesis.engine import Status
 from schemathesis.errors import FailureGroup
 
-from usagemock.kit import checks, runner
+from usagemock.kit import checks
 from usagemock.kit.asked import Asked, client_breaks, place
 from usagemock.kit.events import Event, Finding, RunFinished, StageFinished
+from usagemock.kit.findings import finding, tally
+from usagemock.kit.plan import Plan, build_schema
+from usagemock.kit.samples import known_org_refused, series_findings
 from usagemock.kit.sources import CREDENTIAL_REQUIRED
 from usagemock.kit.targets import Target
 from usagemock.rules import DEFAULT_CLOCK_SKEW, Answer
@@ -127,7 +129,7 @@ class Watch:
         """A token known to be valid, owning ``org_ids`` ("": none known, the auth checks off)."""
         self.org_ids = frozenset(org_ids)
         self._plans = {
-            api: runner.Plan(
+            api: Plan(
                 api=api,
                 target=Target(target.rstrip("/") + prefix),
                 token=token,
@@ -143,8 +145,8 @@ class Watch:
         self._tallies: dict[tuple[str, str], _Tally] = {}
         self._started = time.perf_counter()
 
-    def _schema(self, plan: runner.Plan) -> BaseSchema:
-        schema = runner.build_schema(plan, disabled=_WATCH_ONLY)
+    def _schema(self, plan: Plan) -> BaseSchema:
+        schema = build_schema(plan, disabled=_WATCH_ONLY)
         results = self._results
 
         @schema.hook
@@ -171,7 +173,7 @@ class Watch:
         tally.requests += 1
         broken = client_breaks(asked, exchange.headers)
         findings = [
-            runner._finding(
+            finding(
                 plan,
                 CLIENT_STAGE,
                 b.check,
@@ -190,7 +192,7 @@ class Watch:
         return Verdict(tuple(findings), judged=asked.documented)
 
     def _server_findings(
-        self, plan: runner.Plan, asked: Asked, exchange: Exchange, counts: Counter[str]
+        self, plan: Plan, asked: Asked, exchange: Exchange, counts: Counter[str]
     ) -> list[Finding]:
         schema = self._schemas[asked.api]
         operation = schema[asked.template or ""][asked.method]
@@ -207,26 +209,21 @@ class Watch:
         # The known token asking for an org it owns is what the kit's samples are: judged alike
         # (an undocumented 4xx to it is a failure, and it must get 200).
         own = self._owns(plan.token, asked)
-        findings = []
-        for result in self._results:
-            if runner._foreign(asked.api, result.name):
-                continue
-            counts[result.name] += 1
-            if result.status == Status.FAILURE and result.failure is not None:
-                failure = result.failure
-                findings.append(
-                    runner._finding(
-                        plan,
-                        "samples" if own else STAGE,
-                        result.name,
-                        failure.title,
-                        failure.message,
-                        case,
-                        response=response,
-                    )
-                )
+        tallied = ((result.name, result.status, result.failure) for result in self._results)
+        findings = [
+            finding(
+                plan,
+                "samples" if own else STAGE,
+                check,
+                failure.title,
+                failure.message,
+                case,
+                response=response,
+            )
+            for check, failure in tally(asked.api, tallied, counts)
+        ]
         if own:
-            findings += runner._known_org_refused(plan, case, response, counts)
+            findings += known_org_refused(plan, case, response, counts)
         if not (self.token or plan.token):  # a known token turns the kit's own check on
             findings += _credential_required(plan, case, response, counts)
         findings = [dataclasses.replace(f, stage=STAGE) for f in findings]
@@ -237,7 +234,7 @@ class Watch:
             key = (asked.api, _fingerprint(plan.token), org)
             earlier = self._last.pop(key, None)
             if earlier is not None:
-                findings += runner._series_findings(
+                findings += series_findings(
                     plan, STAGE, [earlier, (answer, case, response)], counts
                 )
             self._last[key] = (answer, case, response)
@@ -289,7 +286,7 @@ def credentials(headers: Sequence[tuple[str, str]]) -> str:
 
 
 def _credential_required(
-    plan: runner.Plan, case: Case[Any], response: schemathesis.Response, counts: Counter[str]
+    plan: Plan, case: Case[Any], response: schemathesis.Response, counts: Counter[str]
 ) -> list[Finding]:
     """A request without credentials must be refused: a 2xx to it breaks ``credential_required``.
 
@@ -301,9 +298,7 @@ def _credential_required(
         return []
     title = f"{checks.STATEMENTS[CREDENTIAL_REQUIRED]} ({CREDENTIAL_REQUIRED})"
     message = f"A request with no credentials got {response.status_code}, not a refusal."
-    return [
-        runner._finding(plan, STAGE, CREDENTIAL_REQUIRED, title, message, case, response=response)
-    ]
+    return [finding(plan, STAGE, CREDENTIAL_REQUIRED, title, message, case, response=response)]
 
 
 def _fields(headers: Sequence[tuple[str, str]]) -> dict[str, str]:

@@ -4,7 +4,7 @@ A proxy sees requests it did not make. Before their answers are judged, each req
 on the spec: which API (by its mount: ``""`` when one API is served at the root, ``/<api>``
 when every API is, as ``usagemock serve`` lays them out), which documented path and method,
 with which path parameters. A request the spec does not allow (an undocumented operation, no
-bearer credential where the spec asks for one, a parameter outside its schema) is the client's
+bearer credential where the spec asks for one) is the client's
 bug: reported apart from the server's, and its answer is not judged.
 """
 
@@ -17,11 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from jsonschema import Draft202012Validator
-
 from usagemock.kit.sources import (
     CLIENT_BEARER_CREDENTIAL,
-    CLIENT_PARAMETERS,
     CLIENT_UNDOCUMENTED_OPERATION,
 )
 from usagemock.specs import documented_statuses, load_bundled, vendor_view
@@ -139,51 +136,9 @@ def client_breaks(asked: Asked, headers: Sequence[tuple[str, str]]) -> list[Clie
                 f"the request has {what}; the spec asks for `Authorization: Bearer <token>`",
             )
         )
-    sent = {
-        "path": asked.path_parameters,
-        "query": asked.query,
-        "header": {k.lower(): v for k, v in headers},
-    }
-    for parameter in operation.get("parameters", []):
-        where, name = parameter.get("in"), parameter.get("name", "")
-        values = sent.get(where)
-        if values is None:
-            continue  # cookies: a proxy has no business judging them
-        key = name.lower() if where == "header" else name
-        if key not in values:
-            if parameter.get("required"):
-                found.append(ClientBreak(CLIENT_PARAMETERS, f"{where} parameter {name} missing"))
-            continue
-        problem = _parameter_problem(parameter.get("schema", {}), values[key])
-        if problem:
-            found.append(ClientBreak(CLIENT_PARAMETERS, f"{where} parameter {name}: {problem}"))
     return found
 
 
 def _bearer(authorization: str | None) -> bool:
     scheme, _, credentials = (authorization or "").partition(" ")
     return scheme.lower() == "bearer" and bool(credentials.strip())
-
-
-def _parameter_problem(schema: Mapping[str, Any], value: str) -> str | None:
-    """What is wrong with a parameter's text against its schema (None: nothing)."""
-    validator = Draft202012Validator(dict(schema))
-    candidates: list[Any] = [value]
-    if _types(schema) & {"integer", "number"}:
-        try:
-            number = float(value)
-            candidates.insert(0, int(number) if number.is_integer() else number)
-        except ValueError:
-            pass
-    if "boolean" in _types(schema) and value in ("true", "false"):
-        candidates.insert(0, value == "true")
-    for candidate in candidates:
-        errors = list(validator.iter_errors(candidate))
-        if not errors:
-            return None
-    return str(errors[0].message)
-
-
-def _types(schema: Mapping[str, Any]) -> set[str]:
-    declared = schema.get("type", [])
-    return {declared} if isinstance(declared, str) else set(declared)

@@ -33,7 +33,6 @@ ERROR_CHECK = "request_completed"
 #: The client's bugs a proxy sees in the requests it forwards (the server is not judged on them).
 CLIENT_UNDOCUMENTED_OPERATION = "client_undocumented_operation"
 CLIENT_BEARER_CREDENTIAL = "client_bearer_credential"
-CLIENT_PARAMETERS = "client_parameters"
 
 _BOTH = f"{KENBUN_DOC}, {TIMBAL_DOC}"
 
@@ -100,7 +99,6 @@ _SHARED: Mapping[str, Source] = {
     CLIENT_BEARER_CREDENTIAL: documented(
         _BOTH, '`security: - bearer_auth: []`; Kenbun: `-H "Authorization: Bearer <token>"`'
     ),
-    CLIENT_PARAMETERS: documented(_BOTH, "each operation's parameters and their schemas"),
 }
 
 _PER_API: Mapping[tuple[str, str], Source] = {

@@ -40,19 +40,25 @@ def usagemock_proxy(*args: str) -> Result:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    ("stop", "extra"),
+    [(signal.SIGINT, ["--mock-fallback", "--summary"]), (signal.SIGTERM, [])],
+    ids=["SIGINT", "SIGTERM"],
+)
 def test_a_signal_writes_junit_and_the_exit_code_says_violations(
-    serve: Serve, tmp_path: Path, stop: signal.Signals
+    serve: Serve, tmp_path: Path, stop: signal.Signals, extra: list[str]
 ) -> None:
     """Traffic through a real proxy process; on SIGINT or SIGTERM: JUnit, summary, exit 1."""
     broken = next(b for b in BROKEN if b.name == "overage_true_at_the_limit")
     upstream = serve(broken.app())
     port = _free_port()
     junit, report = tmp_path / "proxy.xml", tmp_path / "proxy.jsonl"
+    summary = tmp_path / "summary.md"
+    extra = [*extra, str(summary)] if "--summary" in extra else extra
     process = subprocess.Popen(
         [
             sys.executable, "-m", "usagemock", "proxy", "--api", "kenbun", "--target", upstream,
-            "--port", str(port), "--junit", str(junit), "--report", str(report),
+            "--port", str(port), "--junit", str(junit), "--report", str(report), *extra,
         ],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=REPO,
     )  # fmt: skip
@@ -90,6 +96,8 @@ def test_a_signal_writes_junit_and_the_exit_code_says_violations(
     assert {"kenbun_overage_flag"} <= {line["check"] for line in lines}
     assert all(line["party"] == "server" for line in lines)
     assert TOKEN not in out + err + junit.read_text() + report.read_text()
+    if extra:
+        assert "### usagemock proxy: kenbun" in summary.read_text()
 
 
 @pytest.mark.parametrize(

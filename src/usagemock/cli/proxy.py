@@ -86,7 +86,7 @@ def proxy_command(**flags: Any) -> None:
         from usagemock.kit.proxy import Proxy, ProxyOptions
         from usagemock.kit.summary import MarkdownSummary
         from usagemock.kit.targets import Target
-        from usagemock.kit.watch import Watch
+        from usagemock.kit.watch import CLIENT_STAGE, Watch
     except ImportError as exc:  # schemathesis is an extra: `usagemock serve` does not need it
         raise KitMissing(exc.name) from None
     import uvicorn
@@ -154,7 +154,7 @@ def proxy_command(**flags: Any) -> None:
     for event in events:
         if isinstance(event, RunFinished):
             notes = len(event.notes)
-            client = sum(1 for f in event.failures if f.stage == "client")
+            client = sum(1 for f in event.failures if f.stage == CLIENT_STAGE)
             server = len(event.failures) - client
             failed = failed or bool(event.failures)
             click.echo(

@@ -1,13 +1,15 @@
 """Judge traffic the kit did not make: one exchange at a time, with the kit's checks and rules.
 
 A proxy (:mod:`usagemock.kit.proxy`) hands each request and its answer to a :class:`Watch`. The
-request is placed on the spec (:mod:`usagemock.kit.asked`); one the spec does not allow is the
-client's bug and its answer is not judged. Every other answer meets the checks ``usagemock
-test`` runs (schemathesis' own on the vendor-only contract, the body and moment rules, the
-mock-spec notes), through the same schema and hook, and each 200 is held with the previous
-answer to the same token about the same org to the rules across calls. Checks that send
-requests of their own (``ignored_auth``) or judge generated cases only are off: a proxy only
-watches. The auth checks stay off too, since a proxy does not know which tokens are valid.
+request is placed on the spec (:mod:`usagemock.kit.asked`); where it breaks the spec is the
+client's bug, and the answer to an operation the spec does not document is not judged. Every
+other answer meets the checks ``usagemock test`` runs (schemathesis' own on the vendor-only
+contract, the body and moment rules, the mock-spec notes), through the same schema, hook and
+finding builder, and each 200 is held with the previous answer to the same token about the same
+org to the rules across calls. Checks that send requests of their own (``ignored_auth``) or
+judge generated cases only are off: a proxy only watches. The auth checks need a token known to
+be valid and the orgs it owns (``token``, ``org_ids``), as in ``usagemock test``; without one,
+only a 2xx to a request with no credential at all is judged (``credential_required``).
 
 Findings are the kit's token-free :class:`~usagemock.kit.events.Finding`: the token of each
 request is masked in it, and its curl line says ``$USAGEMOCK_TOKEN``. At the end
@@ -169,8 +171,8 @@ class Watch:
         # Each finding masks the token the request carried (and the known one, were it this).
         plan = dataclasses.replace(self._plans[asked.api], token=credentials(exchange.headers))
         label = f"{asked.method} {asked.template or asked.path[:100]}"
-        tally = self._tallies.setdefault((asked.api, label), _Tally())
-        tally.requests += 1
+        seen = self._tallies.setdefault((asked.api, label), _Tally())
+        seen.requests += 1
         broken = client_breaks(asked, exchange.headers)
         findings = [
             finding(
@@ -187,8 +189,8 @@ class Watch:
             for b in broken
         ]
         if asked.documented:
-            findings += self._server_findings(plan, asked, exchange, tally.checks)
-        tally.findings += findings
+            findings += self._server_findings(plan, asked, exchange, seen.checks)
+        seen.findings += findings
         return Verdict(tuple(findings), judged=asked.documented)
 
     def _server_findings(
@@ -258,11 +260,11 @@ class Watch:
                     api=api,
                     stage=STAGE,
                     operation=operation,
-                    requests=tally.requests,
-                    checks=tally.checks,
-                    findings=tuple(tally.findings),
+                    requests=seen.requests,
+                    checks=seen.checks,
+                    findings=tuple(seen.findings),
                 )
-                for (of, operation), tally in self._tallies.items()
+                for (of, operation), seen in self._tallies.items()
                 if of == api
             ]
             found += stages

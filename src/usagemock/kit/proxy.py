@@ -9,7 +9,7 @@ for the checks). What is dropped both ways are the hop-by-hop headers of RFC 911
 broke a check (:mod:`usagemock.kit.watch` judges it).
 
 An answer the proxy judges is read whole before it is sent on (the header must come before the
-body); one it does not judge (outside the APIs, or to a request that broke the spec) streams
+body); one it does not judge (outside the APIs, or an operation the spec does not document) streams
 through chunk by chunk, as does any body past :data:`CHECKED_BODY_LIMIT`. Upstream failures
 (refused, timeout, TLS) get a 502 ``application/problem+json``, or the mock's answer with
 ``--mock-fallback``.

@@ -90,8 +90,6 @@ class Verdict:
     """What one exchange broke: the server's failures and notes, and the client's bugs."""
 
     findings: tuple[Finding, ...] = ()
-    judged: bool = False
-    """Whether the answer was judged (a request the spec allows, of one of the APIs)."""
 
     @property
     def failures(self) -> tuple[Finding, ...]:
@@ -191,7 +189,7 @@ class Watch:
         if asked.documented:
             findings += self._server_findings(plan, asked, exchange, seen.checks)
         seen.findings += findings
-        return Verdict(tuple(findings), judged=asked.documented)
+        return Verdict(tuple(findings))
 
     def _server_findings(
         self, plan: Plan, asked: Asked, exchange: Exchange, counts: Counter[str]

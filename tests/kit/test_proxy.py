@@ -340,7 +340,7 @@ def test_a_slow_upstream_and_a_tls_mismatch_get_502_problems(
     proxied: Callable[..., Proxied], serve: Callable[..., str]
 ) -> None:
     """A timeout and a TLS handshake with a plain-HTTP server: 502 problem+json, never a crash."""
-    slow = proxied(answering(200, delay=2), "kenbun", timeout=0.3)
+    slow = proxied(answering(200, delay=1), "kenbun", timeout=0.2)
     response = httpx.get(f"{slow.url}/usage", headers=AUTH)
     assert response.status_code == 502 and "no answer in time" in response.json()["detail"]
     plain = serve(answering(200)).replace("http://", "https://")

@@ -155,7 +155,7 @@ def probes(api: str, token: str, org_ids: Sequence[str], samples: int) -> list[P
     return found
 
 
-def range_probes(api: str, org_ids: Sequence[str], scenarios: Sequence[str]) -> list[Probe]:
+def range_probes(api: str, scenarios: Sequence[str]) -> list[Probe]:
     """What the mock is also asked, to learn its values: several orgs in every scenario."""
     found = []
     for path, methods in load_bundled(api)["paths"].items():
@@ -235,7 +235,7 @@ def compare(
 ) -> Drift:
     """Ask ``live`` and ``mock`` the same probes and list what a frontend would notice."""
     batch = probes(api, token, org_ids, samples)
-    ranged = range_probes(api, org_ids, scenarios)
+    ranged = range_probes(api, scenarios)
 
     async def both() -> tuple[dict[str, Seen], dict[str, Seen], dict[str, Seen]]:
         return (

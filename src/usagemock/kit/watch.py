@@ -124,7 +124,7 @@ class Watch:
         clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     ) -> None:
         self.mounts = dict(mounts)
-        """Prefix -> API: ``{"": "kenbun"}``, or ``{"/kenbun": ..., "/timbal": ...}``."""
+        """Prefix -> API name: ``""`` for one API at the root, else ``/<name>`` for each."""
         self.token = token
         """A token known to be valid, owning ``org_ids`` ("": none known, the auth checks off)."""
         self.org_ids = frozenset(org_ids)

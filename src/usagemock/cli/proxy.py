@@ -33,7 +33,13 @@ DEFAULT_PORT = 4010  # Prism's: teams coming from `prism proxy` keep their front
 @click.option("--api", required=True, type=click.Choice([*API_NAMES, "all"]), help="API to check.")
 @click.option("--target", required=True, help="Base URL of the real server to forward to.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="Port to listen on (Prism's).",
+)
 @click.option(
     "--token",
     help=f"A token the traffic uses that is valid (never printed): turns on the auth checks, "

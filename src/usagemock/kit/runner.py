@@ -13,7 +13,7 @@ Every response goes through every check: schemathesis' own and :mod:`usagemock.k
 on the **vendor-only contract** (:func:`usagemock.specs.vendor_view`): what the vendor documents
 or implies decides pass or fail; where the server chose otherwise than the mock's assumptions,
 ``mock_spec_conformance`` adds a note. The samples of one org are also held, pair by pair, to
-the rules across calls (:data:`usagemock.rules.SERIES`). A 400 to a request that was not valid
+the rules across calls (each API's ``ApiFacts.series``). A 400 to a request that was not valid
 HTTP is the parser's answer and is not judged (:mod:`usagemock.kit.wire`).
 """
 
@@ -38,6 +38,7 @@ from schemathesis.engine import events as engine_events
 from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.errors import FailureGroup
 
+from usagemock.apis import facts
 from usagemock.kit import authmode, checks, sources, wire
 from usagemock.kit.events import (
     Event,
@@ -50,8 +51,8 @@ from usagemock.kit.events import (
 from usagemock.kit.expectations import promised_status
 from usagemock.kit.replay import curl
 from usagemock.kit.targets import Target
-from usagemock.rules import DEFAULT_CLOCK_SKEW, SERIES, Answer, Source
-from usagemock.specs import load_bundled, vendor_view
+from usagemock.rules import DEFAULT_CLOCK_SKEW, Answer, Source
+from usagemock.specs import vendor_view
 
 DEFAULT_MAX_EXAMPLES = 100
 DEFAULT_SAMPLES = 25
@@ -162,7 +163,7 @@ def build_schema(plan: Plan, *, disabled: Sequence[str] = ()) -> BaseSchema:
         }
     )
     # Judged by what the vendor documents or implies; the mock's own choices only make notes.
-    document = vendor_view(copy.deepcopy(dict(load_bundled(plan.api))))
+    document = vendor_view(copy.deepcopy(dict(facts(plan.api).document())))
     schema = schemathesis.openapi.from_dict(document, config=config)
     if plan.target.app is not None:
         schema.app = plan.target.app
@@ -265,7 +266,7 @@ def _refused_by_parser(recorder: ScenarioRecorder, case_id: str) -> bool:
 
 def _foreign(api: str, check: str) -> bool:
     """Whether ``check`` is another API's rule (registered process-wide, silent on this one)."""
-    return any(check in names for other, names in checks.RULE_CHECKS.items() if other != api)
+    return any(check in names for other, names in checks.rule_checks().items() if other != api)
 
 
 def _recorded_finding(
@@ -311,7 +312,7 @@ def _sampled(plan: Plan, schema: BaseSchema) -> list[StageFinished]:
     stages = []
     bearer = {"Authorization": f"Bearer {plan.token}"}
     invalid = {"Authorization": f"Bearer usagemock-invalid-{plan.seed}"}
-    for path, methods in load_bundled(plan.api)["paths"].items():
+    for path, methods in facts(plan.api).document()["paths"].items():
         if "get" not in methods:
             continue
         operation = schema[path]["GET"]
@@ -471,7 +472,7 @@ def _series_findings(
     """Each consecutive pair of one org's answers, held to every rule across calls."""
     findings = []
     for (earlier, _, first), (later, case, response) in itertools.pairwise(answers):
-        for rule in SERIES[plan.api]:
+        for rule in facts(plan.api).series:
             name = checks.rule_check_name(plan.api, rule)
             counts[name] += 1
             broken = rule(earlier, later, plan.clock_skew)

@@ -90,7 +90,7 @@ ALLOWED = {
 }
 # The kit half of usagemock.apis: the registry, ApiFacts, each API package's (docstring-only)
 # __init__ and its facts and rules modules; the rest is the mock half.
-KIT_HALF = ("usagemock.apis", "usagemock.apis.facts")
+KIT_HALF = ("usagemock.apis", "usagemock.apis.api_facts")
 KIT_HALF_NAMES = ("facts", "rules")
 THIRD_PARTY_WEB = ("connexion", "starlette", "uvicorn", "httpx")
 

@@ -2,7 +2,7 @@
 
 Each API is one package here (``timbal``, ``kenbun``) with two halves: its :class:`ApiFacts`
 (spec, rules, the kit's facts; imports only the rules and the specs) and its mock definition
-(:class:`usagemock.apis.definition.ApiDefinition`: accounts, JSON, scenarios, error body),
+(:class:`usagemock.apis.api_definition.ApiDefinition`: accounts, JSON, scenarios, error body),
 imported only when the mock first asks for it. An API defined outside usagemock is added with
 :func:`register` before the mock or the kit is built (see ARCHITECTURE.md, "Adding an API").
 """
@@ -14,14 +14,14 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from usagemock.apis.facts import ApiFacts
+from usagemock.apis.api_facts import ApiFacts
 from usagemock.apis.kenbun.facts import FACTS as _KENBUN
 from usagemock.apis.timbal.facts import FACTS as _TIMBAL
 from usagemock.errors import ConfigError
 from usagemock.rules import DEFAULT_CLOCK_SKEW, Answer, Body
 
 if TYPE_CHECKING:
-    from usagemock.apis.definition import ApiDefinition
+    from usagemock.apis.api_definition import ApiDefinition
 
 __all__ = [
     "ApiFacts",

@@ -24,12 +24,12 @@ from usagemock.settings import Settings
 from usagemock.specs import (
     AUTH_MODE_HEADER,
     documented_statuses,
-    load_bundled,
     named_examples,
     spec_path,
 )
 from usagemock.store import SQLiteStore
 from usagemock.web.admin import PREFIX, AdminGate, admin_operations, is_docs
+from usagemock.web.admin_spec import admin_document
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
 from usagemock.web.errors import install_error_handlers, send_error
 from usagemock.web.handlers import MockContext, operations
@@ -86,7 +86,7 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
     gate = AdminGate(
         _connexion_app(
             "admin",
-            load_bundled("admin"),
+            admin_document(),
             admin_operations(ctx),
             problem_details,  # the admin API speaks RFC 9457
             settings,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from usagemock.apis.facts import ApiFacts
+from usagemock.apis.api_facts import ApiFacts
 from usagemock.apis.kenbun.rules import KENBUN, KENBUN_DOC, KENBUN_MOMENTS, KENBUN_SERIES
 from usagemock.rules import documented
 from usagemock.specs import spec_path

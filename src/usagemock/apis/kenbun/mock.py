@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from usagemock.apis.definition import ApiDefinition
-from usagemock.apis.facts import ApiFacts
+from usagemock.apis.api_definition import ApiDefinition
+from usagemock.apis.api_facts import ApiFacts
 from usagemock.apis.kenbun.account import (
     EventUsage,
     KenbunAccount,
@@ -56,6 +56,44 @@ _SECTION = {
     },
     "organic_per_cycle": COUNT,
 }
+_COUNT_REF = {"$ref": "#/components/schemas/Count"}
+_RECORD = {
+    "required": ["org_name", "plan", "status"],
+    "properties": {
+        "org_name": {"type": "string", "minLength": 1},
+        "plan": {
+            "type": "object",
+            "required": ["free_tier_limit", "overage_unit", "overage_rate_cents"],
+            "additionalProperties": False,
+            "properties": {
+                "free_tier_limit": _COUNT_REF,
+                "overage_unit": {"allOf": [_COUNT_REF], "minimum": 1},
+                "overage_rate_cents": _COUNT_REF,
+            },
+        },
+        "status": {"enum": [s.value for s in SubscriptionStatus]},
+        "trial": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["ends_at", "then"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "ends_at": {"$ref": "#/components/schemas/RecordMoment"},
+                        "then": {
+                            "enum": [
+                                s.value
+                                for s in SubscriptionStatus
+                                if s is not SubscriptionStatus.TRIALING
+                            ]
+                        },
+                    },
+                },
+            ]
+        },
+    },
+}
 
 
 def usage_body(usage: EventUsage) -> dict[str, Any]:
@@ -77,11 +115,12 @@ def usage_body(usage: EventUsage) -> dict[str, Any]:
 
 
 class KenbunDefinition:
-    """Kenbun for the mock (see :class:`usagemock.apis.definition.ApiDefinition`)."""
+    """Kenbun for the mock (see :class:`usagemock.apis.api_definition.ApiDefinition`)."""
 
     facts: ApiFacts = FACTS
     operation_id = "getUsage"
     scenario_section: Mapping[str, Any] = _SECTION
+    record_schema: Mapping[str, Any] = _RECORD
 
     def generate(self, org_id: str, seed: int, name: str | None) -> KenbunAccount:
         """The generated account, named ``name`` when a fixtures file gives one."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from usagemock.apis.facts import ApiFacts
+from usagemock.apis.api_facts import ApiFacts
 from usagemock.apis.timbal.rules import TIMBAL, TIMBAL_DOC, TIMBAL_MOMENTS, TIMBAL_SERIES
 from usagemock.rules import documented, inferred
 from usagemock.specs import spec_path

@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from usagemock.apis.definition import ApiDefinition
-from usagemock.apis.facts import ApiFacts
+from usagemock.apis.api_definition import ApiDefinition
+from usagemock.apis.api_facts import ApiFacts
 from usagemock.apis.sections import COUNT, SHARE, closed, top_up
 from usagemock.apis.timbal.account import (
     OverageSummary,
@@ -45,6 +45,34 @@ _SECTION = {
     },
     "organic_per_period": COUNT,
 }
+_COUNT_REF = {"$ref": "#/components/schemas/Count"}
+_POSITIVE_OR_NULL = {"oneOf": [{"type": "null"}, {"allOf": [_COUNT_REF], "minimum": 1}]}
+_RECORD = {
+    "required": ["plan", "anchor"],
+    "properties": {
+        "anchor": {"$ref": "#/components/schemas/RecordMoment"},
+        "plan": {
+            "type": "object",
+            "required": [
+                "metered",
+                "included_credits",
+                "overage_enabled",
+                "rate_cents_per_1k",
+                "threshold_usd",
+                "cap_credits",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "metered": {"type": "boolean"},
+                "included_credits": _COUNT_REF,
+                "overage_enabled": {"type": "boolean"},
+                "rate_cents_per_1k": _POSITIVE_OR_NULL,
+                "threshold_usd": _POSITIVE_OR_NULL,
+                "cap_credits": {"oneOf": [{"type": "null"}, _COUNT_REF]},
+            },
+        },
+    },
+}
 
 
 def overage_body(summary: OverageSummary) -> dict[str, Any]:
@@ -64,11 +92,12 @@ def overage_body(summary: OverageSummary) -> dict[str, Any]:
 
 
 class TimbalDefinition:
-    """Timbal for the mock (see :class:`usagemock.apis.definition.ApiDefinition`)."""
+    """Timbal for the mock (see :class:`usagemock.apis.api_definition.ApiDefinition`)."""
 
     facts: ApiFacts = FACTS
     operation_id = "get"
     scenario_section: Mapping[str, Any] = _SECTION
+    record_schema: Mapping[str, Any] = _RECORD
 
     def generate(self, org_id: str, seed: int, name: str | None) -> TimbalAccount:
         """The generated account; Timbal orgs have no name, so ``name`` is not used."""

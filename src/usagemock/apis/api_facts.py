@@ -1,7 +1,7 @@
 """What the contract kit needs to know about one API: the light half of its definition.
 
 An :class:`ApiFacts` imports only the rules and the specs, so the kit (which never loads the
-mock) can read it; the mock half, :class:`usagemock.apis.definition.ApiDefinition`, is named by
+mock) can read it; the mock half, :class:`usagemock.apis.api_definition.ApiDefinition`, is named by
 ``definition`` and imported only when the mock asks for it.
 """
 

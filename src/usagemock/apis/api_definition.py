@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from usagemock.apis.facts import ApiFacts
+from usagemock.apis.api_facts import ApiFacts
 from usagemock.domain.records import Account
 from usagemock.domain.usage import Ingest
 
@@ -34,6 +34,14 @@ class ApiDefinition(Protocol[A]):
 
         Every section may also hold ``timeline``, ``fault`` and ``expect``
         (:mod:`usagemock.apis.sections`).
+        """
+
+    @property
+    def record_schema(self) -> Mapping[str, Any]:
+        """Its account's fields in a stored record, for the admin API's ``OrgRecord``.
+
+        A JSON Schema object with ``properties`` and ``required`` (beside ``api``, ``org_id``
+        and the parts every record has); it may ``$ref`` the admin spec's components.
         """
 
     def generate(self, org_id: str, seed: int, name: str | None) -> A:

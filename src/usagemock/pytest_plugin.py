@@ -210,9 +210,11 @@ class ContractItem(pytest.Item):
         from usagemock import kit
 
         option = self.config.getoption
-        token = option("usagemock_token") or os.environ.get("USAGEMOCK_TOKEN")
+        from usagemock.specs import TOKEN_VARIABLE
+
+        token = option("usagemock_token") or os.environ.get(TOKEN_VARIABLE)
         if not token:
-            raise pytest.UsageError("usagemock: set USAGEMOCK_TOKEN (or --usagemock-token)")
+            raise pytest.UsageError(f"usagemock: set {TOKEN_VARIABLE} (or --usagemock-token)")
         target = kit.Target.live(self.base_url)
         target.check_reachable()
         plan = kit.Plan(

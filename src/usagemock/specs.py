@@ -19,6 +19,9 @@ from usagemock.yamlfile import MAX_SPEC_BYTES, read_yaml
 #: or only a fixtures file's (``fixtures``). No vendor documents it; the kit reads it to tell
 #: the mock's open mode, where accepting any token is by design, from an auth bug.
 AUTH_MODE_HEADER = "X-Usagemock-Auth"
+#: The environment variable the kit reads the bearer token from (``usagemock test``, the pytest
+#: plugin), and writes in its curl and rerun lines where the token was, so they replay exactly.
+TOKEN_VARIABLE = "USAGEMOCK_TOKEN"
 
 
 def spec_path(name: str) -> Path:

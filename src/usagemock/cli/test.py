@@ -24,11 +24,11 @@ from usagemock.apis import names
 from usagemock.cli import ApiChoice, main
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
+from usagemock.specs import TOKEN_VARIABLE
 
 if TYPE_CHECKING:
     from usagemock.kit import Target
 
-TOKEN_VARIABLE = "USAGEMOCK_TOKEN"
 #: The token and orgs of the in-process mock, when the command line names none.
 IN_PROCESS_TOKEN = "usagemock-kit"
 IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")

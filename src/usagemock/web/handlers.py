@@ -27,7 +27,8 @@ from usagemock.web.paths import restore
 from usagemock.web.prefer import Preferences, number, parse_prefer
 
 JSON = {"Content-Type": "application/json"}
-Body = dict[str, Any]
+#: A response body the mock builds (the rules read any JSON object: ``usagemock.rules.Body``).
+JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,14 @@ class MockContext:
     policy: AccessPolicy
     statuses: Mapping[str, frozenset[int]]
     """Statuses each API's operation documents (faults may only use these)."""
-    examples: Mapping[str, Mapping[str, Body]]
+    examples: Mapping[str, Mapping[str, JsonObject]]
     """Each API's named 200 examples from its spec (for ``Prefer: example=``)."""
     rng: random.Random
     check_rules: bool = False
     """Hold every body to the documented rules before it leaves (on with --validate-responses)."""
 
 
-def keep_rules(api: str, body: Body) -> Body:
+def keep_rules(api: str, body: JsonObject) -> JsonObject:
     """``body`` if it keeps every rule ``api`` documents; else a 500 naming what broke."""
     broken = violations(api, body)
     if broken:
@@ -57,7 +58,7 @@ def keep_rules(api: str, body: Body) -> Body:
     return body
 
 
-def body_now(record: OrgRecord, engine: Engine) -> Body:
+def body_now(record: OrgRecord, engine: Engine) -> JsonObject:
     """What the org's API answers now, before any fault."""
     return definition(record.api).answer(record.account, engine.now(), record.ingests)
 
@@ -91,7 +92,7 @@ class _Answer:
         """An error response asked for on purpose (fault, scenario, ``Prefer: code``)."""
         return InjectedFault(status=status, detail=detail, headers=self.prefs.headers())
 
-    async def deliver(self, record: OrgRecord) -> tuple[Body, int, dict[str, str]]:
+    async def deliver(self, record: OrgRecord) -> tuple[JsonObject, int, dict[str, str]]:
         """Apply latency and error faults (request's, then org's), then the body."""
         fault = record.fault
         latency = self.prefs.get("latency")
@@ -128,7 +129,7 @@ class _Answer:
         self.prefs.ignore("code", f"not a documented status; use one of {listed}")
         return None
 
-    def _body(self, record: OrgRecord) -> Body:
+    def _body(self, record: OrgRecord) -> JsonObject:
         examples = self.ctx.examples[self.api]
         name = self.prefs.get("example")
         if name is None and self.prefs.get("dynamic") == "false":

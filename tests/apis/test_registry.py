@@ -10,7 +10,7 @@ from tests.thirdapi.seats import FACTS as SEATS
 from usagemock import apis
 from usagemock.errors import ConfigError
 from usagemock.specs import lint
-from usagemock.web.admin_spec import admin_document
+from usagemock.web.admin_spec import admin_document, record_moments
 
 
 def test_the_bundled_apis_are_registered_in_order() -> None:
@@ -56,3 +56,13 @@ def test_the_served_admin_spec_is_valid_and_lists_every_api() -> None:
         "TimbalRecord",
     ]
     assert lint(document) == []
+
+
+def test_the_record_moments_come_from_every_apis_record_schema() -> None:
+    """The moments the admin API checks in a replaced record are read off the schemas."""
+    assert set(record_moments(admin_document())) == {
+        ("anchor",),
+        ("applied_at",),
+        ("organic", "since"),
+        ("trial", "ends_at"),
+    }

@@ -9,6 +9,7 @@ The file holds what every API shares; the ``Api`` names and one ``OrgRecord`` br
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from usagemock.apis import definition, names
@@ -42,3 +43,36 @@ def _record(api: str, own: Any) -> dict[str, Any]:
             },
         ]
     }
+
+
+_MOMENT = "#/components/schemas/RecordMoment"
+
+
+def record_moments(document: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
+    """Every path to a ``RecordMoment`` in any API's ``OrgRecord`` of the served ``document``.
+
+    The admin API checks each moment a replaced record holds against the calendar; which
+    fields are moments is what the record schemas (every API's) say, so none is listed by hand.
+    """
+    schemas = document["components"]["schemas"]
+    found = dict.fromkeys(_moments(document, schemas["OrgRecord"], (), set()))
+    return tuple(found)
+
+
+def _moments(
+    document: Mapping[str, Any], node: Any, path: tuple[str, ...], seen: set[str]
+) -> Iterator[tuple[str, ...]]:
+    if not isinstance(node, Mapping):
+        return
+    ref = node.get("$ref")
+    if ref == _MOMENT:
+        yield path
+    elif isinstance(ref, str) and ref not in seen:  # every ref here is local: lint checks it
+        target: Any = document
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
+        yield from _moments(document, target, path, seen | {ref})
+    for branch in (*node.get("allOf", ()), *node.get("oneOf", ()), *node.get("anyOf", ())):
+        yield from _moments(document, branch, path, seen)
+    for name, child in node.get("properties", {}).items():
+        yield from _moments(document, child, (*path, name), seen)

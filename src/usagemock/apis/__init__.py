@@ -37,8 +37,8 @@ __all__ = [
 
 # Lower case letters, digits and "_": a name is a URL segment, a flag value and a store key.
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-#: Names an API may not take: the admin API's spec and its URL prefix's segment.
-RESERVED = frozenset({"all", "admin", "_usagemock"})
+#: Names an API may not take: ``--api all`` and the admin API's spec.
+RESERVED = frozenset({"all", "admin"})
 
 _REGISTRY: dict[str, ApiFacts] = {api.name: api for api in (_TIMBAL, _KENBUN)}
 _LOADED: dict[str, ApiDefinition[Any]] = {}

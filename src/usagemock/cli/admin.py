@@ -200,7 +200,7 @@ def org_show(api: str, org_id: str, url: str, admin_token: str | None) -> None:
 def org_ingest(
     api: str, org_id: str, amount: int, at: str | None, url: str, admin_token: str | None
 ) -> None:
-    """Add AMOUNT of usage (the events or credits API counts) to ORG_ID."""
+    """Add AMOUNT of usage (whatever API counts: events, credits) to ORG_ID."""
     body: dict[str, Any] = {"amount": amount} | ({"at": at} if at else {})
     _show(_call(url, admin_token, "POST", org_path(api, org_id, "ingest"), body))
 

@@ -9,6 +9,7 @@ The file holds what every API shares; the ``Api`` names and one ``OrgRecord`` br
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -48,15 +49,20 @@ def _record(api: str, own: Any) -> dict[str, Any]:
 _MOMENT = "#/components/schemas/RecordMoment"
 
 
-def record_moments(document: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
-    """Every path to a ``RecordMoment`` in any API's ``OrgRecord`` of the served ``document``.
+def record_moments() -> tuple[tuple[str, ...], ...]:
+    """Every path to a ``RecordMoment`` in any registered API's ``OrgRecord``.
 
     The admin API checks each moment a replaced record holds against the calendar; which
     fields are moments is what the record schemas (every API's) say, so none is listed by hand.
     """
+    return _record_moments(names())
+
+
+@functools.cache
+def _record_moments(apis: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    document = admin_document()
     schemas = document["components"]["schemas"]
-    found = dict.fromkeys(_moments(document, schemas["OrgRecord"], (), set()))
-    return tuple(found)
+    return tuple(dict.fromkeys(_moments(document, schemas["OrgRecord"], (), set())))
 
 
 def _moments(

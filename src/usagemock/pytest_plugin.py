@@ -208,10 +208,9 @@ class ContractItem(pytest.Item):
     def runtest(self) -> None:
         """Run the kit; fail with its terminal report when any check broke."""
         from usagemock import kit
-
-        option = self.config.getoption
         from usagemock.specs import TOKEN_VARIABLE
 
+        option = self.config.getoption
         token = option("usagemock_token") or os.environ.get(TOKEN_VARIABLE)
         if not token:
             raise pytest.UsageError(f"usagemock: set {TOKEN_VARIABLE} (or --usagemock-token)")

@@ -1,7 +1,7 @@
 """The operation of each API: authorize, resolve the org's record, apply faults, shape JSON.
 
 Every API has one operation and one handler, built from its definition: the org is the path
-parameter its facts name (the token must may read it: 403 otherwise), or else the token's own.
+parameter its facts name (a token that may not read it gets 403), or else the token's own.
 """
 
 from __future__ import annotations

@@ -16,17 +16,18 @@ from typing import Any
 
 import click
 
-from usagemock.cli import main
-from usagemock.cli.test import TOKEN_VARIABLE, _non_blank, throwaway
+from usagemock.apis import facts
+from usagemock.cli import ApiChoice, main
+from usagemock.cli.test import _non_blank, throwaway
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
-from usagemock.specs import API_NAMES
+from usagemock.specs import TOKEN_VARIABLE
 
 DRIFT_ORG = "org_usagemock_drift"  # the mock's org for the token when no --org-id names one
 
 
 @main.command("drift")
-@click.option("--api", required=True, type=click.Choice(API_NAMES), help="API to compare.")
+@click.option("--api", required=True, type=ApiChoice(), help="API to compare.")
 @click.option("--target", required=True, help="Base URL of the live server.")
 @click.option(
     "--token", help=f"Bearer token for the live server (never printed). [env {TOKEN_VARIABLE}]"
@@ -68,7 +69,7 @@ def drift_command(**flags: Any) -> None:
         raise ConfigError(
             f"Comparing {live.base_url} needs a token: set {TOKEN_VARIABLE} (or pass --token)."
         )
-    if drift.needs_orgs(flags["api"]) and not flags["org_ids"]:
+    if facts(flags["api"]).org_param is not None and not flags["org_ids"]:
         raise ConfigError(
             f"--api {flags['api']} asks for orgs by id: pass --org-id with an org the token owns."
         )

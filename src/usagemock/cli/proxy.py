@@ -19,18 +19,19 @@ from typing import Any
 
 import click
 
-from usagemock.cli import main
+from usagemock.apis import names
+from usagemock.cli import ApiChoice, main
 from usagemock.cli.serve import _check_bind
-from usagemock.cli.test import TOKEN_VARIABLE, _non_blank
+from usagemock.cli.test import _non_blank
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
-from usagemock.specs import API_NAMES
+from usagemock.specs import TOKEN_VARIABLE
 
 DEFAULT_PORT = 4010  # Prism's: teams coming from `prism proxy` keep their frontend's config
 
 
 @main.command("proxy")
-@click.option("--api", required=True, type=click.Choice([*API_NAMES, "all"]), help="API to check.")
+@click.option("--api", required=True, type=ApiChoice("all"), help="API to check.")
 @click.option("--target", required=True, help="Base URL of the real server to forward to.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
@@ -98,7 +99,7 @@ def proxy_command(**flags: Any) -> None:
     import uvicorn
 
     target = Target.live(flags["target"], option="--target").base_url
-    apis = API_NAMES if flags["api"] == "all" else (flags["api"],)
+    apis = names() if flags["api"] == "all" else (flags["api"],)
     # The mock's own layout: one API at the root, or each under /<api>.
     mounts = {(f"/{api}" if len(apis) > 1 else ""): api for api in apis}
     handlers: list[Any] = []

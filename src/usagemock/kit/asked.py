@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from usagemock.apis import facts
 from usagemock.kit.sources import (
     CLIENT_BEARER_CREDENTIAL,
     CLIENT_UNDOCUMENTED_OPERATION,
 )
-from usagemock.specs import documented_statuses, load_bundled, vendor_view
+from usagemock.specs import documented_statuses, vendor_view
 
 _PARAMETER = re.compile(r"\{([^}/]+)\}")
 
@@ -52,7 +53,7 @@ class ClientBreak:
 
 @functools.cache
 def _vendor_document(api: str) -> Mapping[str, Any]:
-    return vendor_view(load_bundled(api))
+    return vendor_view(facts(api).document())
 
 
 @functools.cache

@@ -26,9 +26,9 @@ from urllib.parse import quote
 
 import httpx
 
+from usagemock.apis import facts
 from usagemock.kit.samples import ODD_ORG_IDS
 from usagemock.kit.targets import Target, TargetError
-from usagemock.specs import load_bundled
 
 #: Extra tokens (each with an org of its own) the mock is asked through, to learn its values.
 VARIETY = 16
@@ -120,22 +120,18 @@ def mock_fixtures(token: str, org_ids: Sequence[str]) -> dict[str, Any]:
     return {"tokens": tokens}
 
 
-def needs_orgs(api: str) -> bool:
-    """Whether ``api`` names the org in its paths, so a comparison needs orgs the token owns."""
-    return any("{org_id}" in path for path in load_bundled(api)["paths"])
-
-
 def probes(api: str, token: str, org_ids: Sequence[str], samples: int) -> list[Probe]:
     """The requests both servers get, for every documented GET of ``api``."""
     bearer = {"Authorization": f"Bearer {token}"}
     found = []
-    for path, methods in load_bundled(api)["paths"].items():
+    org_param = facts(api).org_param
+    for path, methods in facts(api).document()["paths"].items():
         if "get" not in methods:
             continue
-        by_org = "{org_id}" in path
+        by_org = org_param is not None and f"{{{org_param}}}" in path
 
         def at(org: str, path: str = path) -> str:
-            return path.replace("{org_id}", quote(org, safe="%"))
+            return path.replace(f"{{{org_param}}}", quote(org, safe="%"))
 
         own = org_ids[0]
         for org in org_ids if by_org else (own,):
@@ -158,13 +154,14 @@ def probes(api: str, token: str, org_ids: Sequence[str], samples: int) -> list[P
 def range_probes(api: str, scenarios: Sequence[str]) -> list[Probe]:
     """What the mock is also asked, to learn its values: several orgs in every scenario."""
     found = []
-    for path, methods in load_bundled(api)["paths"].items():
+    org_param = facts(api).org_param
+    for path, methods in facts(api).document()["paths"].items():
         if "get" not in methods:
             continue
         for number in range(VARIETY):
             org = f"org_drift_{number}"
             headers = {"Authorization": f"Bearer usagemock-drift-{number}"}
-            url = path.replace("{org_id}", org)
+            url = path.replace(f"{{{org_param}}}", org) if org_param else path
             found.append(Probe("range", url, headers))
             found += [
                 Probe("range", url, {**headers, "Prefer": f"scenario={name}"}) for name in scenarios

@@ -36,6 +36,7 @@ from requests.structures import CaseInsensitiveDict
 from schemathesis import BaseSchema, Case, CheckResult
 from schemathesis.errors import FailureGroup
 
+from usagemock.apis import facts
 from usagemock.kit import checks
 from usagemock.kit.asked import Asked, client_breaks, place
 from usagemock.kit.events import Event, Finding, RunFinished, StageFinished
@@ -246,7 +247,10 @@ class Watch:
         """Whether the known token asks about an org it owns (an operation without one: yes)."""
         if not self.token or token != self.token:
             return False
-        return all(org in self.org_ids for org in asked.path_parameters.values())
+        org_param = facts(asked.api).org_param
+        return org_param not in asked.path_parameters or (
+            asked.path_parameters[org_param] in self.org_ids
+        )
 
     def events(self) -> list[Event]:
         """The run so far as the kit's events: a stage per API and operation, a RunFinished each."""

@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 from starlette.responses import Response
 
+from tests.thirdapi.seats import FACTS as SEATS
+from usagemock import apis
 from usagemock.cli import main
 from usagemock.cli.drift import _scenarios
 from usagemock.cli.test import throwaway
@@ -205,3 +207,37 @@ def test_bad_flags_are_one_line_and_exit_2(args: list[str], says: str) -> None:
     result = CliRunner().invoke(main, ["drift", *args], env={"USAGEMOCK_TOKEN": TOKEN})
     assert result.exit_code == 2, result.output
     assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_api_from_the_registry_drifts_by_its_own_facts(tmp_path: Path) -> None:
+    """A third API (its org in the path, named by its facts): itself, then one field dropped."""
+    apis.register(SEATS)
+    try:
+        orgs = ("org_s1",)
+        fixtures = {"tokens": {TOKEN: {"org": orgs[0], "can_read": list(orgs)}}}
+        (tmp_path / "live.json").write_text(json.dumps(fixtures))
+        (tmp_path / "mock.json").write_text(json.dumps(drift.mock_fixtures(TOKEN, orgs)))
+
+        def mock_of(name: str) -> Any:
+            settings = Settings(api=SEATS.name, fixtures=tmp_path / f"{name}.json")
+            return create_app(throwaway(settings))
+
+        def against(live: Any) -> drift.Drift:
+            return drift.compare(
+                SEATS.name,
+                Target.in_process(live),
+                Target.in_process(mock_of("mock")),
+                token=TOKEN,
+                org_ids=orgs,
+            )
+
+        assert against(mock_of("live")).differences == ()
+        dropped = altered(
+            mock_of("live"), body=lambda b: {k: v for k, v in b.items() if k != "over_limit"}
+        )
+        found = against(dropped)
+        assert {(d.group, d.where.split(": ")[-1]) for d in found.differences} == {
+            (FIELDS, "over_limit")
+        }
+    finally:
+        apis.unregister(SEATS.name)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +11,7 @@ import uvicorn
 
 from tests.kit.broken_servers import OWNED, TOKEN
 from usagemock.kit import Event, Plan, RunFinished, Target, run
+from usagemock.testing import free_port, wait_until
 
 FAST_EXAMPLES = 25  # generated cases per phase in tests: enough for every bug in the family
 
@@ -38,17 +37,13 @@ def serve() -> Iterator[Callable[[Any], str]]:
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
     def start(app: Any) -> str:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+        port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-            time.sleep(0.02)
+        started = wait_until(lambda: server.started, timeout=10, alive=thread.is_alive)
+        assert started, "uvicorn did not start within 10 s"
         servers.append((server, thread))
         return f"http://127.0.0.1:{port}"
 

@@ -32,13 +32,16 @@ def finished(events: list[Event]) -> RunFinished:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Any], str]]:
-    """Serve ASGI apps with uvicorn on free loopback ports; each stops when the test ends."""
+def serve() -> Iterator[Callable[..., str]]:
+    """Serve ASGI apps with uvicorn on free loopback ports; each stops when the test ends.
+
+    Keyword arguments go to ``uvicorn.Config`` (``http="h11"`` picks the HTTP parser).
+    """
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(app: Any) -> str:
+    def start(app: Any, **options: Any) -> str:
         port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", **options)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +16,6 @@ from tests.kit.broken_servers import OWNED, TOKEN, kenbun_app, timbal_app
 from tests.kit.conftest import finished
 from usagemock.kit import Plan, StageFinished, Target, run
 from usagemock.kit.wire import invalid_http, refused_by_parser
-from usagemock.testing import free_port, wait_until
 
 
 @pytest.mark.parametrize(
@@ -103,24 +100,11 @@ PARSERS = ("h11", "httptools")
 PARSER_400 = b"Invalid HTTP request received."
 
 
-@pytest.fixture(scope="module")
-def parsers() -> Iterator[dict[str, int]]:
+@pytest.fixture
+def parsers(serve: Callable[..., str]) -> dict[str, int]:
     """A uvicorn on a loopback port with each of its HTTP parsers: the port by parser."""
-    servers = {}
-    for parser in PARSERS:
-        port = free_port()
-        config = uvicorn.Config(
-            _refuse_every_credential, host="127.0.0.1", port=port, http=parser, log_level="error"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        assert wait_until(lambda: server.started, timeout=10, alive=thread.is_alive)  # noqa: B023  (waited on at once, in this iteration)
-        servers[parser] = (port, server, thread)
-    yield {parser: port for parser, (port, _, _) in servers.items()}
-    for _, server, thread in servers.values():
-        server.should_exit = True
-        thread.join(timeout=10)
+    urls = {parser: serve(_refuse_every_credential, http=parser) for parser in PARSERS}
+    return {parser: int(url.rsplit(":", 1)[1]) for parser, url in urls.items()}
 
 
 def _parser_refuses(port: int, target: str, headers: list[tuple[str, str]]) -> bool:

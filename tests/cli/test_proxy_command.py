@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -20,14 +19,9 @@ from click.testing import CliRunner, Result
 from tests.conftest import REPO
 from tests.kit.broken_servers import BROKEN, TOKEN
 from usagemock.cli import main
+from usagemock.testing import free_port, listening, wait_until
 
 Serve = Callable[..., str]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _env() -> dict[str, str]:
@@ -51,7 +45,7 @@ def test_a_signal_writes_junit_and_the_exit_code_says_violations(
     """Traffic through a real proxy process; on SIGINT or SIGTERM: JUnit, summary, exit 1."""
     broken = next(b for b in BROKEN if b.name == "overage_true_at_the_limit")
     upstream = serve(broken.app())
-    port = _free_port()
+    port = free_port()
     junit, report = tmp_path / "proxy.xml", tmp_path / "proxy.jsonl"
     summary = tmp_path / "summary.md"
     extra = [*extra, str(summary)] if "--summary" in extra else extra
@@ -64,14 +58,10 @@ def test_a_signal_writes_junit_and_the_exit_code_says_violations(
     )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/usage", headers={"Authorization": f"Bearer {TOKEN}"})
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "usagemock proxy did not start within 30 s"
-                time.sleep(0.1)
+        started = wait_until(
+            lambda: listening(port), timeout=30, alive=lambda: process.poll() is None
+        )
+        assert started, "usagemock proxy did not start within 30 s"
         flagged = [
             httpx.get(f"{url}/usage", headers={"Authorization": f"Bearer {TOKEN}"})
             for _ in range(8)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from usagemock.kit.proxy import (
 )
 from usagemock.kit.watch import Verdict, Watch
 from usagemock.settings import Settings
+from usagemock.testing import free_port
 from usagemock.web.app import create_app
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -268,9 +268,7 @@ def test_errors_mode_answers_502_problem_naming_the_violations(
 
 
 def _closed_port() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.mark.e2e

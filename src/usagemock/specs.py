@@ -215,6 +215,16 @@ def documented_statuses(document: Mapping[str, Any]) -> frozenset[int]:
     )
 
 
+def operation_ids(document: Mapping[str, Any]) -> list[str]:
+    """The operationId of every operation the document declares, in document order."""
+    return [
+        operation["operationId"]
+        for item in document.get("paths", {}).values()
+        for operation in item.values()
+        if isinstance(operation, Mapping) and "operationId" in operation
+    ]
+
+
 def named_examples(document: Mapping[str, Any]) -> dict[str, Any]:
     """The 200 JSON examples of the document's operations, by name (``default`` for ``example``)."""
     found: dict[str, Any] = {}

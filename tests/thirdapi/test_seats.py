@@ -10,12 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import REPO, bearer, in_process_client
-from tests.thirdapi.seats import FACTS, NAME, SCENARIOS
+from tests.thirdapi.seats import DEFINITION, FACTS, NAME, SCENARIOS
 from usagemock import apis
 from usagemock.cli import main
 from usagemock.cli.serve import banner
 from usagemock.errors import ConfigError
 from usagemock.settings import Settings, build_settings
+from usagemock.web.app import create_app
 
 ORG = "org_seats_a"
 
@@ -95,3 +96,18 @@ def test_an_unregistered_api_is_refused_with_the_names_there_are() -> None:
     """Without the fixture, "seats" is no API: settings refuse it in one line."""
     with pytest.raises(ConfigError, match="use one of: all, timbal, kenbun"):
         build_settings({}, {"api": NAME})
+
+
+def test_a_definition_serving_an_operation_its_spec_lacks_is_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wrong operation_id stops the build with one line, not a 500 at the first request."""
+    monkeypatch.setattr(DEFINITION, "operation_id", "getSeat")
+    apis.register(FACTS)
+    try:
+        with pytest.raises(
+            ConfigError, match=r"operationId 'getSeat', .*\(its operationIds: getSeats\)"
+        ):
+            create_app(Settings(api=NAME, state=":memory:"))
+    finally:
+        apis.unregister(NAME)

@@ -24,6 +24,7 @@ from usagemock.specs import (
     AUTH_MODE_HEADER,
     documented_statuses,
     named_examples,
+    operation_ids,
     spec_path,
 )
 from usagemock.store import SQLiteStore
@@ -140,9 +141,17 @@ def _check_faults(
 
 def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str) -> AsyncApp:
     """One API's connexion app, serving its 3.1 spec with Swagger UI at ``<base>/ui/``."""
+    document = facts(api).document()
+    # connexion resolves handlers at the first request: a wrong id would be a 500 then.
+    served, declared = definition(api).operation_id, operation_ids(document)
+    if served not in declared:
+        raise ConfigError(
+            f"The {api} definition serves operationId {served!r}, which {facts(api).spec} does "
+            f"not declare (its operationIds: {', '.join(declared) or 'none'}); make them match."
+        )
     return _connexion_app(
         api,
-        facts(api).document(),
+        document,
         operations(api, ctx),
         definition(api).error_body,
         settings,

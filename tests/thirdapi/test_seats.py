@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from tests.conftest import REPO, bearer, in_process_client
+from tests.test_cli import run_cli
 from tests.thirdapi.seats import DEFINITION, FACTS, NAME, SCENARIOS
 from usagemock import apis
 from usagemock.cli import main
@@ -111,3 +114,19 @@ def test_a_definition_serving_an_operation_its_spec_lacks_is_refused_at_start_up
             create_app(Settings(api=NAME, state=":memory:"))
     finally:
         apis.unregister(NAME)
+
+
+@pytest.mark.usefixtures("seats")
+def test_the_admin_commands_drive_it_on_a_server_that_registered_it(serve: Any) -> None:
+    """The CLI's process has no Seats API: it sends the name, and the server that has it obeys.
+
+    An unknown name is the server's refusal, one line naming the APIs it serves.
+    """
+    url = serve(create_app(Settings(state=":memory:", scenarios=SCENARIOS)))
+    env = {"USAGEMOCK_URL": url}
+    applied = run_cli("scenario", "apply", NAME, ORG, "seats_full_house", env=env)
+    assert applied.returncode == 0, applied.stderr
+    assert json.loads(applied.stdout)["response"]["over_limit"] is True
+    refused = run_cli("org", "show", "nope", ORG, env=env)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert f"'nope' is not one of ['kenbun', '{NAME}', 'timbal']" in refused.stderr

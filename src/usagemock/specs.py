@@ -215,14 +215,14 @@ def documented_statuses(document: Mapping[str, Any]) -> frozenset[int]:
     )
 
 
-def operation_ids(document: Mapping[str, Any]) -> list[str]:
-    """The operationId of every operation the document declares, in document order."""
-    return [
-        operation["operationId"]
-        for item in document.get("paths", {}).values()
+def operation_paths(document: Mapping[str, Any]) -> dict[str, str]:
+    """The path template of every operation the document declares, by operationId."""
+    return {
+        operation["operationId"]: path
+        for path, item in document.get("paths", {}).items()
         for operation in item.values()
         if isinstance(operation, Mapping) and "operationId" in operation
-    ]
+    }
 
 
 def named_examples(document: Mapping[str, Any]) -> dict[str, Any]:

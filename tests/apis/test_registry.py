@@ -96,3 +96,10 @@ def test_facts_copied_from_the_definitions_own_say_so() -> None:
             apis.definition("seats")
     finally:
         apis.unregister("seats")
+
+
+def test_a_sample_path_that_is_not_a_path_is_refused() -> None:
+    """The banner's curl joins base URL and sample path: one without '/' would be a wrong URL."""
+    with pytest.raises(ConfigError, match="sample_path 'seats' must start with '/'"):
+        apis.register(dataclasses.replace(SEATS, sample_path="seats"))
+    assert "seats" not in apis.names()

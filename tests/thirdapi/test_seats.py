@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -101,19 +102,24 @@ def test_an_unregistered_api_is_refused_with_the_names_there_are() -> None:
         build_settings({}, {"api": NAME})
 
 
-def test_a_definition_serving_an_operation_its_spec_lacks_is_refused_at_start_up(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("attribute", "value", "says"),
+    [
+        ("operation_id", "getSeat", r"operationId 'getSeat', .*\(its operationIds: getSeats\)"),
+        ("facts", dataclasses.replace(FACTS, org_param="org"), r"parameter 'org', which /orgs/"),
+    ],
+)
+@pytest.mark.usefixtures("seats")
+def test_a_definition_its_spec_does_not_fit_is_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, attribute: str, value: object, says: str
 ) -> None:
-    """A wrong operation_id stops the build with one line, not a 500 at the first request."""
-    monkeypatch.setattr(DEFINITION, "operation_id", "getSeat")
-    apis.register(FACTS)
-    try:
-        with pytest.raises(
-            ConfigError, match=r"operationId 'getSeat', .*\(its operationIds: getSeats\)"
-        ):
-            create_app(Settings(api=NAME, state=":memory:"))
-    finally:
+    """A wrong operationId or org parameter stops the build in one line, not 500s at requests."""
+    monkeypatch.setattr(DEFINITION, attribute, value)
+    if attribute == "facts":  # the registry holds the facts the definition holds
         apis.unregister(NAME)
+        apis.register(DEFINITION.facts)
+    with pytest.raises(ConfigError, match=says):
+        create_app(Settings(api=NAME, state=":memory:"))
 
 
 @pytest.mark.usefixtures("seats")

@@ -106,6 +106,11 @@ def register(api: ApiFacts) -> None:
             f"An API may not be named {api.name!r}: use lower case letters, digits and '_', "
             f"starting with a letter, other than {', '.join(sorted(RESERVED))}."
         )
+    if not api.sample_path.startswith("/"):
+        raise ConfigError(
+            f"API {api.name!r}: sample_path {api.sample_path!r} must start with '/' (a path "
+            "below the API's base URL, e.g. '/usage')."
+        )
     if api.name in _REGISTRY:
         raise ConfigError(f"An API named {api.name!r} is registered already; pick another name.")
     _REGISTRY[api.name] = api

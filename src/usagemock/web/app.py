@@ -24,7 +24,7 @@ from usagemock.specs import (
     AUTH_MODE_HEADER,
     documented_statuses,
     named_examples,
-    operation_ids,
+    operation_paths,
     spec_path,
 )
 from usagemock.store import SQLiteStore
@@ -139,16 +139,31 @@ def _check_faults(
                 )
 
 
-def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str) -> AsyncApp:
-    """One API's connexion app, serving its 3.1 spec with Swagger UI at ``<base>/ui/``."""
-    document = facts(api).document()
-    # connexion resolves handlers at the first request: a wrong id would be a 500 then.
-    served, declared = definition(api).operation_id, operation_ids(document)
+def _check_operation(api: str, document: Mapping[str, Any]) -> None:
+    """Refuse a definition whose operation, or org parameter, its spec does not declare.
+
+    connexion resolves handlers at the first request, and the handler reads the org parameter
+    from each request: either mistake would be a 500 to every request instead of one line now.
+    """
+    served, declared = definition(api).operation_id, operation_paths(document)
     if served not in declared:
         raise ConfigError(
             f"The {api} definition serves operationId {served!r}, which {facts(api).spec} does "
             f"not declare (its operationIds: {', '.join(declared) or 'none'}); make them match."
         )
+    org_param = facts(api).org_param
+    if org_param is not None and f"{{{org_param}}}" not in declared[served]:
+        raise ConfigError(
+            f"The {api} facts read the org from path parameter {org_param!r}, which "
+            f"{declared[served]} does not have; name its org parameter, or None when the "
+            "token's org is the one read."
+        )
+
+
+def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str) -> AsyncApp:
+    """One API's connexion app, serving its 3.1 spec with Swagger UI at ``<base>/ui/``."""
+    document = facts(api).document()
+    _check_operation(api, document)
     return _connexion_app(
         api,
         document,

@@ -136,3 +136,13 @@ def test_the_admin_commands_drive_it_on_a_server_that_registered_it(serve: Any) 
     refused = run_cli("org", "show", "nope", ORG, env=env)
     assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
     assert f"'nope' is not one of ['kenbun', '{NAME}', 'timbal']" in refused.stderr
+
+
+@pytest.mark.usefixtures("seats")
+def test_the_kit_holds_it_to_its_own_scenario_from_a_scenarios_folder() -> None:
+    """``usagemock test --scenario`` finds a scenario in ``--scenarios`` and checks its expect."""
+    scenario = ["--scenario", "seats_full_house", "--scenarios", str(SCENARIOS)]
+    budget = ["--max-examples", "5", "--samples", "2", "--seed", "1"]
+    result = CliRunner().invoke(main, ["test", "--api", NAME, *scenario, *budget])
+    assert result.exit_code == 0, result.output
+    assert "ok   scenario_expectations" in result.output

@@ -215,14 +215,14 @@ def documented_statuses(document: Mapping[str, Any]) -> frozenset[int]:
     )
 
 
-def operation_paths(document: Mapping[str, Any]) -> dict[str, str]:
-    """The path template of every operation the document declares, by operationId."""
-    return {
-        operation["operationId"]: path
+def declared_operations(document: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """Every operation the document declares: its operationId (None: it has none) and path."""
+    return [
+        (operation.get("operationId"), path)
         for path, item in document.get("paths", {}).items()
         for operation in item.values()
-        if isinstance(operation, Mapping) and "operationId" in operation
-    }
+        if isinstance(operation, Mapping)
+    ]
 
 
 def named_examples(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,10 +6,12 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from tests.conftest import REPO, bearer, in_process_client
@@ -105,7 +107,7 @@ def test_an_unregistered_api_is_refused_with_the_names_there_are() -> None:
 @pytest.mark.parametrize(
     ("attribute", "value", "says"),
     [
-        ("operation_id", "getSeat", r"operationId 'getSeat', .*\(its operationIds: getSeats\)"),
+        ("operation_id", "getSeat", r"operationId 'getSeat'; .* declares getSeats at /orgs/"),
         ("facts", dataclasses.replace(FACTS, org_param="org"), r"parameter 'org', which /orgs/"),
     ],
 )
@@ -146,3 +148,18 @@ def test_the_kit_holds_it_to_its_own_scenario_from_a_scenarios_folder() -> None:
     result = CliRunner().invoke(main, ["test", "--api", NAME, *scenario, *budget])
     assert result.exit_code == 0, result.output
     assert "ok   scenario_expectations" in result.output
+
+
+@pytest.mark.usefixtures("seats")
+def test_a_spec_with_an_operation_the_definition_does_not_serve_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A second operation in the spec has no handler: refused in one line, not 500s to both."""
+    document = yaml.safe_load(FACTS.spec.read_text())
+    document["paths"]["/other"] = {"get": {"responses": {"200": {"description": "other"}}}}
+    (spec := tmp_path / "seats.yaml").write_text(yaml.safe_dump(document))
+    monkeypatch.setattr(DEFINITION, "facts", dataclasses.replace(FACTS, spec=spec))
+    apis.unregister(NAME)
+    apis.register(DEFINITION.facts)
+    with pytest.raises(ConfigError, match=r"declares getSeats at .*, no operationId at /other"):
+        create_app(Settings(api=NAME, state=":memory:"))

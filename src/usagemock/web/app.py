@@ -22,9 +22,9 @@ from usagemock.scenarios import Scenario, with_user_scenarios
 from usagemock.settings import Settings
 from usagemock.specs import (
     AUTH_MODE_HEADER,
+    declared_operations,
     documented_statuses,
     named_examples,
-    operation_paths,
     spec_path,
 )
 from usagemock.store import SQLiteStore
@@ -140,23 +140,25 @@ def _check_faults(
 
 
 def _check_operation(api: str, document: Mapping[str, Any]) -> None:
-    """Refuse a definition whose operation, or org parameter, its spec does not declare.
+    """Refuse a spec that is not the definition's one operation, or lacks its org parameter.
 
     connexion resolves handlers at the first request, and the handler reads the org parameter
     from each request: either mistake would be a 500 to every request instead of one line now.
     """
-    served, declared = definition(api).operation_id, operation_paths(document)
-    if served not in declared:
-        raise ConfigError(
-            f"The {api} definition serves operationId {served!r}, which {facts(api).spec} does "
-            f"not declare (its operationIds: {', '.join(declared) or 'none'}); make them match."
+    served, declared = definition(api).operation_id, declared_operations(document)
+    if [operation_id for operation_id, _ in declared] != [served]:
+        found = ", ".join(
+            f"{operation_id or 'no operationId'} at {path}" for operation_id, path in declared
         )
-    org_param = facts(api).org_param
-    if org_param is not None and f"{{{org_param}}}" not in declared[served]:
         raise ConfigError(
-            f"The {api} facts read the org from path parameter {org_param!r}, which "
-            f"{declared[served]} does not have; name its org parameter, or None when the "
-            "token's org is the one read."
+            f"The {api} definition serves one operation, operationId {served!r}; "
+            f"{facts(api).spec} declares {found or 'none'}. Make the spec declare just that one."
+        )
+    org_param, path = facts(api).org_param, declared[0][1]
+    if org_param is not None and f"{{{org_param}}}" not in path:
+        raise ConfigError(
+            f"The {api} facts read the org from path parameter {org_param!r}, which {path} does "
+            "not have; name its org parameter, or None when the token's org is the one read."
         )
 
 

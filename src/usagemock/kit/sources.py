@@ -87,7 +87,7 @@ _SHARED: Mapping[str, Source] = {
     ),
     # The client's side, as `usagemock proxy` sees it: a request the spec does not allow.
     CLIENT_UNDOCUMENTED_OPERATION: documented(
-        EVERY_DOC, "each spec's paths and the methods it documents on them"
+        EVERY_DOC, "its spec's paths and the methods it documents on each"
     ),
     CLIENT_BEARER_CREDENTIAL: documented(EVERY_DOC, "`security: - bearer_auth: []`"),
 }

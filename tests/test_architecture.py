@@ -28,7 +28,8 @@ ALLOWED = {
     # the contract kit depends on the specs, the rules and schemathesis, never on the mock
     "usagemock.kit": {"usagemock.kit", "usagemock.rules", "usagemock.specs", "usagemock.errors"},
     # state: storage and scenarios sit on the domain; the engine composes them
-    "usagemock.store": {"usagemock.domain", "usagemock.errors"},
+    "usagemock.store": {"usagemock.domain", "usagemock.errors", "usagemock.postgres"},
+    "usagemock.postgres": {"usagemock.domain", "usagemock.errors", "usagemock.store"},
     "usagemock.scenarios": {"usagemock.domain", "usagemock.errors", "usagemock.yamlfile"},
     "usagemock.engine": {
         "usagemock.domain",

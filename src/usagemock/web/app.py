@@ -26,7 +26,7 @@ from usagemock.specs import (
     load_bundled,
     named_examples,
 )
-from usagemock.store import SQLiteStore
+from usagemock.store import Store, open_store
 from usagemock.web.admin import PREFIX, AdminGate, admin_operations, is_docs
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
 from usagemock.web.errors import install_error_handlers, send_error, timbal_error
@@ -60,8 +60,9 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
     statuses = {api: documented_statuses(load_bundled(api)) for api in API_NAMES}
     _check_names(settings, policy, scenarios)
     _check_faults(scenarios, statuses)
+    store = open_store(settings.state, seed=settings.seed)
     engine = Engine(
-        SQLiteStore(settings.state, seed=settings.seed),
+        store,
         scenarios,
         seed=settings.seed,
         default_scenario=settings.scenario,
@@ -95,10 +96,10 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
     admin = AdminOrigins(gate, settings.admin_cors, loopback=settings.loopback, docs=is_docs)
     if settings.api == "all":
         apis = {api: _open_cors(api_app(api, ctx, settings, f"/{api}")) for api in settings.apis}
-        app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin})
+        app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin}, store=store)
     else:
         public = _open_cors(api_app(settings.api, ctx, settings, ""))
-        app = PrefixRouter({PREFIX[1:]: admin}, fallback=public)
+        app = PrefixRouter({PREFIX[1:]: admin}, fallback=public, store=store)
     return KeepEncodedSlashes(StateAuthMode(app, "open" if policy is OPEN else "fixtures"))
 
 
@@ -204,16 +205,26 @@ class StateAuthMode:
 
 
 class PrefixRouter:
-    """Send ``/<prefix>/...`` to that app, anything else to ``fallback`` or a JSON 404."""
+    """Send ``/<prefix>/...`` to that app, anything else to ``fallback`` or a JSON 404.
 
-    def __init__(self, apps: Mapping[str, ASGIApp], fallback: ASGIApp | None = None) -> None:
+    The ASGI lifespan opens ``store``'s connections at start-up and closes them at shutdown.
+    """
+
+    def __init__(
+        self,
+        apps: Mapping[str, ASGIApp],
+        fallback: ASGIApp | None = None,
+        *,
+        store: Store | None = None,
+    ) -> None:
         self._apps = dict(apps)
         self._fallback = fallback
+        self._store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route one ASGI connection by its first path segment."""
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await self._lifespan(receive, send, self._store)
             return
         # "*" (as in ``OPTIONS *``) is a request target but no path: it names no app of ours
         first = scope["path"].split("/", 2)[1] if scope["path"].startswith("/") else ""
@@ -226,11 +237,15 @@ class PrefixRouter:
         await send_error(send, 404, detail, timbal_error)
 
     @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
+    async def _lifespan(receive: Receive, send: Send, store: Store | None) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if store is not None:
+                    store.open()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if store is not None:
+                    store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -43,6 +43,7 @@ _WRITE_LOCK = 0x75736167656D6F63
 CONNECT_TIMEOUT = 5
 POOL_TIMEOUT = 1.5
 AWAY_TIMEOUT = 0.3
+PROBE_INTERVAL = 1.0
 _SETTINGS: dict[str, Any] = {
     "autocommit": True,  # each transaction is BEGIN ... COMMIT of our own, one round trip less
     "prepare_threshold": None,  # no prepared statements: pgbouncer in transaction mode is safe
@@ -88,14 +89,18 @@ class PostgresStore:
                 "server, or fix --state (host, port, database, user, password)."
             ) from None
         self._size = pool_size
-        self._pool = ConnectionPool(
-            url, kwargs=_SETTINGS, min_size=1, max_size=pool_size, open=False,
-            timeout=POOL_TIMEOUT, name="usagemock",
-        )  # fmt: skip
+        self._pool = self._new_pool()
         self._opening = threading.Lock()
         self._opened = False
         self._local = threading.local()  # whether this thread is inside a transaction
         self._away = False  # the last transaction could not reach the server
+        self._next_probe = 0.0
+
+    def _new_pool(self) -> ConnectionPool[psycopg.Connection[Any]]:
+        return ConnectionPool(
+            self.url, kwargs=_SETTINGS, min_size=1, max_size=self._size, open=False,
+            timeout=POOL_TIMEOUT, name="usagemock",
+        )  # fmt: skip
 
     def open(self) -> None:
         """Start the pool (it connects in the background, and reconnects after a restart)."""
@@ -103,6 +108,27 @@ class PostgresStore:
             if not self._opened:
                 self._pool.open(wait=False)
                 self._opened = True
+
+    def _ready_pool(self) -> ConnectionPool[psycopg.Connection[Any]]:
+        """The open pool; a fresh one if the server is back after being away.
+
+        The pool retries a lost server with growing pauses (1 s, 2 s, 4 s, ...), so after a
+        restart of some seconds it could wait several more before it tries again. While away,
+        a direct connection probes the server (at most every PROBE_INTERVAL) and, once it
+        answers, a fresh pool takes over at once.
+        """
+        self.open()
+        if self._away and time.monotonic() >= self._next_probe:
+            self._next_probe = time.monotonic() + PROBE_INTERVAL
+            try:
+                psycopg.connect(self.url, **_SETTINGS).close()
+            except psycopg.OperationalError:
+                return self._pool
+            with self._opening:
+                old, self._pool = self._pool, self._new_pool()
+                self._pool.open(wait=False)
+            old.close(timeout=0)
+        return self._pool
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -149,15 +175,15 @@ class PostgresStore:
             # A write inside a write would wait for its own lock forever.
             raise RuntimeError("cannot start a transaction within a transaction on one store")
         self._local.busy = True
-        self.open()
+        pool = self._ready_pool()
         deadline = time.monotonic() + (AWAY_TIMEOUT if self._away else POOL_TIMEOUT)
         try:
             for attempt in range(self._size + 1):
-                conn = self._pool.getconn(timeout=max(0.05, deadline - time.monotonic()))
+                conn = pool.getconn(timeout=max(0.05, deadline - time.monotonic()))
                 try:
                     cursor = conn.execute(first)
                 except psycopg.OperationalError:
-                    self._pool.putconn(conn)  # a broken connection is dropped and replaced
+                    pool.putconn(conn)  # a broken connection is dropped and replaced
                     if attempt == self._size:
                         raise
                     continue
@@ -165,7 +191,7 @@ class PostgresStore:
                 try:
                     yield conn, cursor
                 finally:
-                    self._pool.putconn(conn)
+                    pool.putconn(conn)
                 return
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._away = True

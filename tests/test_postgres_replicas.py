@@ -51,7 +51,7 @@ def replicas(
     with ExitStack() as stack:
         servers = []
         for _ in range(3):
-            server = Server(database, logs)  # type: ignore[arg-type]  # a URL, not a file
+            server = Server(database, logs)
             stack.callback(server.kill)
             servers.append(server)
         for server in servers:

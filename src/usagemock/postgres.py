@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -127,7 +127,8 @@ class PostgresStore:
             with self._opening:
                 old, self._pool = self._pool, self._new_pool()
                 self._pool.open(wait=False)
-            old.close(timeout=0)
+            # Closing waits for the old pool's workers, which may be inside a connect attempt.
+            threading.Thread(target=old.close, name="usagemock-old-pool", daemon=True).start()
         return self._pool
 
     def close(self) -> None:
@@ -147,57 +148,65 @@ class PostgresStore:
 
     def data_version(self) -> int:
         """A number that changes whenever any replica commits a write: one cheap query."""
-        with self._connection("SELECT version FROM usagemock_version") as (_, first):
-            row = first.fetchone()
+        with self._transaction("") as state:  # no BEGIN: one statement is its own snapshot
+            row = state.execute("SELECT version FROM usagemock_version").fetchone()
         return int(row[0]) if row else 0
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[_PostgresState]:
-        with self._connection(begin) as (conn, _):
-            try:
-                yield _PostgresState(conn)
-            except BaseException:
-                if not conn.broken:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        """A transaction that ``begin`` opens with its first statement; no server: 503s.
 
-    @contextmanager
-    def _connection(
-        self, first: str
-    ) -> Iterator[tuple[psycopg.Connection[Any], psycopg.Cursor[Any]]]:
-        """A pooled connection that has run ``first``, and its cursor (no server: StateUnavailable).
-
-        After a server restart the pool still holds connections to the old server: each one
-        fails on its first statement, before anything was done, so the next one is tried.
+        A transaction is a round trip shorter when its BEGIN goes with its first statement, and
+        one that runs none costs nothing.
         """
         if getattr(self._local, "busy", False):
             # A write inside a write would wait for its own lock forever.
             raise RuntimeError("cannot start a transaction within a transaction on one store")
         self._local.busy = True
-        pool = self._ready_pool()
-        deadline = time.monotonic() + (AWAY_TIMEOUT if self._away else POOL_TIMEOUT)
+        state = _PostgresState(self, begin)
         try:
-            for attempt in range(self._size + 1):
-                conn = pool.getconn(timeout=max(0.05, deadline - time.monotonic()))
-                try:
-                    cursor = conn.execute(first)
-                except psycopg.OperationalError:
-                    pool.putconn(conn)  # a broken connection is dropped and replaced
-                    if attempt == self._size:
-                        raise
-                    continue
-                self._away = False
-                try:
-                    yield conn, cursor
-                finally:
-                    pool.putconn(conn)
-                return
+            try:
+                yield state
+            except BaseException:
+                state.end("ROLLBACK")
+                raise
+            state.end("COMMIT")
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._away = True
             raise self._unavailable(exc) from exc
         finally:
+            state.release()
             self._local.busy = False
+
+    def _start(
+        self, sql: str, params: Sequence[Any]
+    ) -> tuple[
+        ConnectionPool[psycopg.Connection[Any]], psycopg.Connection[Any], psycopg.Cursor[Any]
+    ]:
+        """Run a transaction's first statements on a pooled connection: its pool, it, the cursor.
+
+        After a server restart the pool still holds connections to the old server: each one
+        fails on its first statement, before anything was done, so the next one is tried. The
+        statements (BEGIN, and the first of the transaction) go in one message, which takes
+        parameters bound on the client.
+        """
+        pool = self._ready_pool()
+        deadline = time.monotonic() + (AWAY_TIMEOUT if self._away else POOL_TIMEOUT)
+        for attempt in range(self._size + 1):
+            conn = pool.getconn(timeout=max(0.05, deadline - time.monotonic()))
+            cursor = psycopg.ClientCursor(conn)
+            try:
+                cursor.execute(sql, params)
+            except psycopg.OperationalError:
+                pool.putconn(conn)  # a broken connection is dropped and replaced
+                if not conn.broken or attempt == self._size:
+                    raise
+                continue
+            self._away = False
+            while cursor.nextset():  # to the last statement's rows
+                pass
+            return pool, conn, cursor
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _unavailable(self, exc: Exception) -> StateUnavailable:
         return StateUnavailable(
@@ -278,14 +287,36 @@ FROM usagemock_orgs o WHERE o.api = %s AND o.org_id = %s
 
 
 class _PostgresState:
-    """:class:`~usagemock.store.State` on a connection inside an open transaction."""
+    """:class:`~usagemock.store.State` of one transaction; it begins with its first statement."""
 
-    def __init__(self, db: psycopg.Connection[Any]) -> None:
-        self._db = db
+    def __init__(self, store: PostgresStore, begin: str) -> None:
+        self._store = store
+        self._begin = begin
+        self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
+        self._db: psycopg.Connection[Any] | None = None
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        """Run one statement in this transaction (the first one opens it)."""
+        if self._db is None:
+            sql = f"{self._begin}; {query}" if self._begin else query
+            self._pool, self._db, cursor = self._store._start(sql, params)
+            return cursor
+        return self._db.execute(query, params)
+
+    def end(self, how: str) -> None:
+        """COMMIT or ROLLBACK, if the transaction began and its connection still works."""
+        if self._db is not None and self._begin and not self._db.broken:
+            self._db.execute(how)
+
+    def release(self) -> None:
+        """Give the connection back (the pool drops a broken one and connects anew)."""
+        if self._pool is not None and self._db is not None:
+            self._pool.putconn(self._db)
+            self._db = None
 
     def get(self, api: str, org_id: str) -> OrgRecord | None:
         """The stored record of an org (ingests in time order), or None if it has none."""
-        row = self._db.execute(_GET, (api, _key(org_id))).fetchone()
+        row = self.execute(_GET, (api, _key(org_id))).fetchone()
         if row is None:
             return None
         data = json.loads(row[0])
@@ -294,7 +325,7 @@ class _PostgresState:
 
     def clock(self) -> ClockState:
         """The shared clock (real time, not frozen, until someone sets it)."""
-        row = self._db.execute("SELECT frozen_at, offset_seconds FROM usagemock_clock").fetchone()
+        row = self.execute("SELECT frozen_at, offset_seconds FROM usagemock_clock").fetchone()
         if row is None:
             return ClockState()
         frozen, offset = row
@@ -305,7 +336,7 @@ class _PostgresState:
 
     def orgs(self) -> list[tuple[str, str]]:
         """(api, org_id) of every stored org, sorted."""
-        rows = self._db.execute("SELECT api, org_id FROM usagemock_orgs ORDER BY api, org_id")
+        rows = self.execute("SELECT api, org_id FROM usagemock_orgs ORDER BY api, org_id")
         return [(api, bytes(org).decode()) for api, org in rows]
 
     def put(self, record: OrgRecord) -> None:
@@ -313,14 +344,14 @@ class _PostgresState:
         data = to_json(record)
         ingests = data.pop("ingests")
         key = (record.api, _key(record.org_id))
-        self._db.execute(
+        self.execute(
             "INSERT INTO usagemock_orgs VALUES (%s, %s, %s) "
             "ON CONFLICT (api, org_id) DO UPDATE SET record = EXCLUDED.record",
             (*key, json.dumps(data)),
         )
-        self._db.execute("DELETE FROM usagemock_ingests WHERE api = %s AND org_id = %s", key)
+        self.execute("DELETE FROM usagemock_ingests WHERE api = %s AND org_id = %s", key)
         if ingests:
-            self._db.execute(
+            self.execute(
                 "INSERT INTO usagemock_ingests (api, org_id, at, amount) "
                 "SELECT %s, %s, unnest(%s::text[]), unnest(%s::bigint[])",
                 (*key, [i["at"] for i in ingests], [i["amount"] for i in ingests]),
@@ -328,7 +359,7 @@ class _PostgresState:
 
     def add_ingest(self, api: str, org_id: str, ingest: Ingest) -> None:
         """Append one ingest to an org that has a record (``put`` one first)."""
-        self._db.execute(
+        self.execute(
             "INSERT INTO usagemock_ingests (api, org_id, at, amount) VALUES (%s, %s, %s, %s)",
             (api, _key(org_id), stamp(ingest.at), ingest.amount),
         )
@@ -338,14 +369,14 @@ class _PostgresState:
         # Edited here, not with jsonb_set: jsonb cannot hold the \\u0000 an org's text may have.
         # The write lock is held, so no other write comes between the read and the update.
         key = (api, _key(org_id))
-        row = self._db.execute(
+        row = self.execute(
             "SELECT record FROM usagemock_orgs WHERE api = %s AND org_id = %s", key
         ).fetchone()
         if row is None:
             return
         data = json.loads(row[0])
         data["fault"] = None if fault is None else vars(fault)
-        self._db.execute(
+        self.execute(
             "UPDATE usagemock_orgs SET record = %s WHERE api = %s AND org_id = %s",
             (json.dumps(data), *key),
         )
@@ -353,20 +384,20 @@ class _PostgresState:
     def delete(self, api: str, org_id: str) -> bool:
         """Forget one org, ingests included; whether it had a record."""
         key = (api, _key(org_id))
-        self._db.execute("DELETE FROM usagemock_ingests WHERE api = %s AND org_id = %s", key)
-        gone = self._db.execute("DELETE FROM usagemock_orgs WHERE api = %s AND org_id = %s", key)
+        self.execute("DELETE FROM usagemock_ingests WHERE api = %s AND org_id = %s", key)
+        gone = self.execute("DELETE FROM usagemock_orgs WHERE api = %s AND org_id = %s", key)
         return gone.rowcount > 0
 
     def clear(self) -> None:
         """Forget every org (the clock stays)."""
         # DELETE, not TRUNCATE: TRUNCATE's lock would make every reader wait.
-        self._db.execute("DELETE FROM usagemock_ingests")
-        self._db.execute("DELETE FROM usagemock_orgs")
+        self.execute("DELETE FROM usagemock_ingests")
+        self.execute("DELETE FROM usagemock_orgs")
 
     def set_clock(self, clock: ClockState) -> None:
         """Replace the shared clock."""
         frozen = None if clock.frozen_at is None else clock.frozen_at.isoformat()
-        self._db.execute(
+        self.execute(
             "INSERT INTO usagemock_clock VALUES (1, %s, %s) ON CONFLICT (id) DO UPDATE "
             "SET frozen_at = EXCLUDED.frozen_at, offset_seconds = EXCLUDED.offset_seconds",
             (frozen, clock.offset.total_seconds()),

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -385,3 +386,17 @@ def test_replicas_starting_at_once_migrate_the_schema_once(postgres_cluster: Clu
     finally:
         for store in opened:
             store.close()
+
+
+def test_a_postgres_user_who_may_not_create_tables_is_refused_with_the_fix(
+    postgres_cluster: Cluster,
+) -> None:
+    """A database the user may connect to but not create tables in: one sentence, the fix."""
+    where = postgres_cluster.new_database()
+    with psycopg.connect(where, autocommit=True) as conn:
+        conn.execute("CREATE ROLE reader LOGIN")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    reader = where.replace("usagemock@", "reader@")
+    with pytest.raises(ConfigError, match="whose user may create tables") as caught:
+        open_store(reader, seed=0)
+    assert "permission denied" in str(caught.value)

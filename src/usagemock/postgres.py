@@ -88,6 +88,11 @@ class PostgresStore:
                 f"Cannot use the PostgreSQL database {self.shown} ({_first_line(exc)}); start the "
                 "server, or fix --state (host, port, database, user, password)."
             ) from None
+        except psycopg.Error as exc:  # reached, but refused: a user who may not create tables
+            raise ConfigError(
+                f"Cannot keep state in the PostgreSQL database {self.shown} ({_first_line(exc)}); "
+                "pass --state with a database whose user may create tables in it."
+            ) from None
         self._size = pool_size
         self._pool = self._new_pool()
         self._opening = threading.Lock()
@@ -104,6 +109,8 @@ class PostgresStore:
 
     def open(self) -> None:
         """Start the pool (it connects in the background, and reconnects after a restart)."""
+        if self._opened:
+            return
         with self._opening:
             if not self._opened:
                 self._pool.open(wait=False)

@@ -65,6 +65,7 @@ class Cluster:
         done = subprocess.run(
             [str(self._bin / program), *args],
             user=self._owner,
+            cwd=self.root,  # the server's user may not enter the directory the tests run in
             capture_output=True,
             text=True,
             timeout=60,
@@ -91,6 +92,7 @@ class Cluster:
         status = subprocess.run(
             [str(self._bin / "pg_ctl"), "-D", str(self.data), "status"],
             user=self._owner,
+            cwd=self.root,
             capture_output=True,
             check=False,
         )

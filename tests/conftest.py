@@ -109,7 +109,7 @@ class StateBackend:
             store.close()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def state_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateBackend]:
     """Each store backend in turn: the test runs once on SQLite and once on PostgreSQL."""
     cluster = request.getfixturevalue("postgres_cluster") if request.param == "postgres" else None

@@ -26,7 +26,7 @@ from tests.test_workers import Server, org_view, post_all
 from usagemock.settings import Settings
 from usagemock.web.app import create_app
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 NOW = "2026-03-17T14:30:00Z"
 ADMIN = "/_usagemock"

@@ -319,6 +319,7 @@ def test_a_postgres_server_that_is_down_is_refused_with_the_fix() -> None:
     assert "127.0.0.1" in str(caught.value) and "s3cret" not in str(caught.value)
 
 
+@pytest.mark.postgres
 def test_postgres_state_survives_a_server_restart(postgres_cluster: Cluster) -> None:
     """Stores keep working after the server restarts: pooled connections to it are replaced."""
     backend = StateBackend("postgres", Path(), postgres_cluster)
@@ -337,6 +338,7 @@ def test_postgres_state_survives_a_server_restart(postgres_cluster: Cluster) -> 
         backend.close()
 
 
+@pytest.mark.postgres
 def test_postgres_data_version_changes_with_every_write_of_any_replica(
     postgres_cluster: Cluster,
 ) -> None:
@@ -359,6 +361,7 @@ def test_postgres_data_version_changes_with_every_write_of_any_replica(
         backend.close()
 
 
+@pytest.mark.postgres
 def test_replicas_starting_at_once_migrate_the_schema_once(postgres_cluster: Cluster) -> None:
     """Eight stores opened in parallel on a new database all start, on one schema."""
     backend = StateBackend("postgres", Path(), postgres_cluster)
@@ -388,6 +391,7 @@ def test_replicas_starting_at_once_migrate_the_schema_once(postgres_cluster: Clu
             store.close()
 
 
+@pytest.mark.postgres
 def test_a_postgres_user_who_may_not_create_tables_is_refused_with_the_fix(
     postgres_cluster: Cluster,
 ) -> None:

@@ -217,8 +217,8 @@ class PostgresStore:
 
     def _unavailable(self, exc: Exception) -> StateUnavailable:
         return StateUnavailable(
-            f"The state database {self.shown} is unavailable ({_first_line(exc)}); nothing was "
-            "acknowledged, retry in a moment."
+            f"The state database {self.shown} is unavailable ({_first_line(exc)}); the request "
+            "was not served, retry in a moment."
         )
 
 

@@ -210,7 +210,7 @@ class PrefixRouter:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route one ASGI connection by its first path segment."""
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send, self._store)
+            await self._lifespan(receive, send)
             return
         # "*" (as in ``OPTIONS *``) is a request target but no path: it names no app of ours
         first = scope["path"].split("/", 2)[1] if scope["path"].startswith("/") else ""
@@ -222,16 +222,15 @@ class PrefixRouter:
         detail = f"No API at {scope['path']!r}; usagemock serves {served}"
         await send_error(send, 404, detail, timbal_error)
 
-    @staticmethod
-    async def _lifespan(receive: Receive, send: Send, store: Store | None) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                if store is not None:
-                    store.open()
+                if self._store is not None:
+                    self._store.open()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if store is not None:
-                    store.close()
+                if self._store is not None:
+                    self._store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

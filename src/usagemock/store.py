@@ -9,9 +9,9 @@ writes to different parts of an org (its ingests, its fault) touch only their pa
 SQLite is embedded (a file by default, ``:memory:`` for throw-away runs) and safe for several
 worker processes: WAL mode, a busy timeout, and writes in ``BEGIN IMMEDIATE`` transactions,
 which take the file's one write lock up front. A server database implements the same two
-protocols, :class:`Store` and :class:`State`: PostgreSQL does in ``usagemock.postgres``, a
-transaction that first takes a transaction-level advisory lock. :func:`open_store` picks one
-from the ``--state`` value.
+protocols, :class:`Store` and :class:`State`: ``usagemock.postgres`` does on PostgreSQL (each
+write first takes one transaction-level advisory lock). :func:`open_store` picks the store the
+``--state`` value names.
 """
 
 from __future__ import annotations

@@ -79,8 +79,7 @@ def postgres_cluster() -> Iterator[Cluster]:
 class StateBackend:
     """Where a test's state lives (an SQLite file or a PostgreSQL database); closes its stores."""
 
-    def __init__(self, name: str, folder: Path, cluster: Cluster | None) -> None:
-        self.name = name
+    def __init__(self, folder: Path, cluster: Cluster | None) -> None:
         self._folder = folder
         self._cluster = cluster
         self._count = 0
@@ -113,6 +112,14 @@ class StateBackend:
 def state_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateBackend]:
     """Each store backend in turn: the test runs once on SQLite and once on PostgreSQL."""
     cluster = request.getfixturevalue("postgres_cluster") if request.param == "postgres" else None
-    backend = StateBackend(request.param, tmp_path, cluster)
+    backend = StateBackend(tmp_path, cluster)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def postgres_backend(postgres_cluster: Cluster, tmp_path: Path) -> Iterator[StateBackend]:
+    """PostgreSQL alone, for what only it has (a server that restarts, replicas, roles)."""
+    backend = StateBackend(tmp_path, postgres_cluster)
     yield backend
     backend.close()

@@ -320,11 +320,12 @@ def test_a_postgres_server_that_is_down_is_refused_with_the_fix() -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_state_survives_a_server_restart(postgres_cluster: Cluster) -> None:
+def test_postgres_state_survives_a_server_restart(
+    postgres_backend: StateBackend, postgres_cluster: Cluster
+) -> None:
     """Stores keep working after the server restarts: pooled connections to it are replaced."""
-    backend = StateBackend("postgres", Path(), postgres_cluster)
+    store = postgres_backend.store()
     try:
-        store = backend.store()
         add(store, _kenbun(), Ingest(NOW, 1))
         postgres_cluster.stop()
         with pytest.raises(StateUnavailable, match=r"unavailable .*retry"), store.read() as state:
@@ -335,37 +336,33 @@ def test_postgres_state_survives_a_server_restart(postgres_cluster: Cluster) -> 
     finally:
         if not postgres_cluster.running():
             postgres_cluster.start()
-        backend.close()
 
 
 @pytest.mark.postgres
 def test_postgres_data_version_changes_with_every_write_of_any_replica(
-    postgres_cluster: Cluster,
+    postgres_backend: StateBackend,
 ) -> None:
     """The change token moves when another store on the database writes, and only then."""
-    backend = StateBackend("postgres", Path(), postgres_cluster)
-    try:
-        where = backend.location()
-        mine, theirs = backend.open(where), backend.open(where)
-        assert isinstance(mine, PostgresStore) and isinstance(theirs, PostgresStore)
-        before = mine.data_version()
-        get(mine)
-        assert mine.data_version() == before
-        put(theirs, _kenbun())
-        after = mine.data_version()
-        assert after != before
-        with theirs.write() as state:
-            state.set_clock(ClockState(frozen_at=NOW))
-        assert mine.data_version() not in (before, after)
-    finally:
-        backend.close()
+    where = postgres_backend.location()
+    mine, theirs = postgres_backend.open(where), postgres_backend.open(where)
+    assert isinstance(mine, PostgresStore) and isinstance(theirs, PostgresStore)
+    before = mine.data_version()
+    get(mine)
+    assert mine.data_version() == before
+    put(theirs, _kenbun())
+    after = mine.data_version()
+    assert after != before
+    with theirs.write() as state:
+        state.set_clock(ClockState(frozen_at=NOW))
+    assert mine.data_version() not in (before, after)
 
 
 @pytest.mark.postgres
-def test_replicas_starting_at_once_migrate_the_schema_once(postgres_cluster: Cluster) -> None:
+def test_replicas_starting_at_once_migrate_the_schema_once(
+    postgres_backend: StateBackend,
+) -> None:
     """Eight stores opened in parallel on a new database all start, on one schema."""
-    backend = StateBackend("postgres", Path(), postgres_cluster)
-    where = backend.location()
+    where = postgres_backend.location()
     opened: list[Store] = []
     failures: list[BaseException] = []
     start = threading.Barrier(8)
@@ -373,7 +370,7 @@ def test_replicas_starting_at_once_migrate_the_schema_once(postgres_cluster: Clu
     def open_one() -> None:
         start.wait()
         try:
-            opened.append(open_store(where, seed=3))
+            opened.append(postgres_backend.open(where, seed=3))
         except BaseException as exc:  # handed to the test thread below
             failures.append(exc)
 
@@ -382,13 +379,9 @@ def test_replicas_starting_at_once_migrate_the_schema_once(postgres_cluster: Clu
         thread.start()
     for thread in threads:
         thread.join()
-    try:
-        assert not failures, failures
-        put(opened[0], _kenbun())
-        assert all(get(store) == _kenbun() for store in opened)
-    finally:
-        for store in opened:
-            store.close()
+    assert not failures, failures
+    put(opened[0], _kenbun())
+    assert all(get(store) == _kenbun() for store in opened)
 
 
 @pytest.mark.postgres

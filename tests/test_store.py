@@ -397,3 +397,16 @@ def test_a_postgres_user_who_may_not_create_tables_is_refused_with_the_fix(
     with pytest.raises(ConfigError, match="whose user may create tables") as caught:
         open_store(reader, seed=0)
     assert "permission denied" in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_a_postgres_schema_from_a_newer_usagemock_is_refused_with_the_fix(
+    postgres_backend: StateBackend,
+) -> None:
+    """State a later usagemock migrated further is not touched: the error says to upgrade."""
+    where = postgres_backend.location()
+    put(postgres_backend.open(where), _kenbun())
+    with psycopg.connect(where, autocommit=True) as conn:
+        conn.execute("UPDATE usagemock_meta SET value = '99' WHERE key = 'schema'")
+    with pytest.raises(ConfigError, match=r"newer version .*schema 99.*upgrade usagemock"):
+        postgres_backend.open(where)

@@ -161,7 +161,7 @@ class PostgresStore:
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[_PostgresState]:
-        """A transaction that ``begin`` opens with its first statement; no server: 503s.
+        """A transaction ``begin`` opens with its first statement; StateUnavailable if no server.
 
         A transaction is a round trip shorter when its BEGIN goes with its first statement, and
         one that runs none costs nothing.
@@ -199,21 +199,22 @@ class PostgresStore:
         """
         pool = self._ready_pool()
         deadline = time.monotonic() + (AWAY_TIMEOUT if self._away else POOL_TIMEOUT)
-        for attempt in range(self._size + 1):
+        failed = 0
+        while True:
             conn = pool.getconn(timeout=max(0.05, deadline - time.monotonic()))
             cursor = psycopg.ClientCursor(conn)
             try:
                 cursor.execute(sql, params)
+                break
             except psycopg.OperationalError:
                 pool.putconn(conn)  # a broken connection is dropped and replaced
-                if not conn.broken or attempt == self._size:
+                failed += 1
+                if not conn.broken or failed > self._size:
                     raise
-                continue
-            self._away = False
-            while cursor.nextset():  # to the last statement's rows
-                pass
-            return pool, conn, cursor
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        self._away = False
+        while cursor.nextset():  # to the last statement's rows
+            pass
+        return pool, conn, cursor
 
     def _unavailable(self, exc: Exception) -> StateUnavailable:
         return StateUnavailable(

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message
 from tests.conftest import FIXED_NOW, bearer
 from tests.postgres_cluster import Cluster
 from tests.test_workers import Server, org_view, post_all
+from usagemock.postgres import POOL_TIMEOUT
 from usagemock.settings import Settings
 from usagemock.web.app import create_app
 
@@ -32,6 +33,7 @@ NOW = "2026-03-17T14:30:00Z"
 ADMIN = "/_usagemock"
 ORG = f"{ADMIN}/orgs/kenbun/org_shared"
 RECOVERY = 5.0  # seconds a replica may take to serve again once the database is back
+OUTAGE = POOL_TIMEOUT + 1.0  # seconds down: longer than a request waits for a connection
 
 
 @pytest.fixture
@@ -177,7 +179,7 @@ def test_a_killed_replica_and_a_database_restart_lose_no_acknowledged_ingest(
         replicas[2].kill()  # SIGKILL, mid-request
         time.sleep(1.0)
         postgres_cluster.stop("fast")  # clients are cut off mid-transaction
-        time.sleep(0.5)
+        time.sleep(OUTAGE)
         postgres_cluster.start()
         time.sleep(1.5)
     finally:

@@ -19,15 +19,16 @@ from hypothesis import strategies as st
 
 from tests.conftest import StateBackend
 from tests.postgres_cluster import Cluster, free_port
+from usagemock.apis.kenbun.account import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
+from usagemock.apis.timbal.account import TimbalAccount, TimbalPlan
 from usagemock.domain.clock import ClockState
 from usagemock.domain.faults import Fault
-from usagemock.domain.kenbun import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
-from usagemock.domain.records import OrgRecord, from_json, to_json
-from usagemock.domain.timbal import TimbalAccount, TimbalPlan
+from usagemock.domain.records import OrgRecord
 from usagemock.domain.usage import Ingest, UsageCurve
 from usagemock.errors import ConfigError, StateUnavailable
 from usagemock.postgres import PostgresStore
 from usagemock.store import SQLiteStore, Store, open_store
+from usagemock.stored import from_json, to_json
 
 # Stored moments have whole seconds in UTC, as both APIs report them.
 moments = st.datetimes(

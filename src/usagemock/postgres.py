@@ -30,10 +30,11 @@ from psycopg_pool import ConnectionPool
 
 from usagemock.domain.clock import ClockState
 from usagemock.domain.faults import Fault
-from usagemock.domain.records import OrgRecord, from_json, stamp, to_json
+from usagemock.domain.records import OrgRecord, stamp
 from usagemock.domain.usage import Ingest
 from usagemock.errors import ConfigError, StateUnavailable
 from usagemock.store import State, StateView, redacted
+from usagemock.stored import from_json, to_json
 
 # The one advisory lock every write takes (an arbitrary constant: "usagemoc" as a number).
 _WRITE_LOCK = 0x75736167656D6F63

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import StateBackend
-from tests.postgres_cluster import Cluster, free_port
+from tests.postgres_cluster import Cluster
 from usagemock.apis.kenbun.account import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
 from usagemock.apis.timbal.account import TimbalAccount, TimbalPlan
 from usagemock.domain.clock import ClockState
@@ -29,6 +29,7 @@ from usagemock.errors import ConfigError, StateUnavailable
 from usagemock.postgres import PostgresStore
 from usagemock.store import SQLiteStore, Store, open_store
 from usagemock.stored import from_json, to_json
+from usagemock.testing import free_port
 
 # Stored moments have whole seconds in UTC, as both APIs report them.
 moments = st.datetimes(

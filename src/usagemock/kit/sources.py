@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from usagemock.apis import facts, names
+from usagemock.apis import facts
 from usagemock.rules import Kind, Source, assumed, documented, inferred
 
 CREDENTIAL_REQUIRED = "credential_required"
@@ -24,7 +24,7 @@ MOCK_SPEC = "mock_spec_conformance"
 #: What a request that got no response at all (network error, timeout, crash) is reported as.
 ERROR_CHECK = "request_completed"
 
-#: Stands for every API's vendor document in a shared source (filled in by :func:`source_of`).
+#: Stands for the judged API's vendor document in a shared source (filled in by :func:`source_of`).
 EVERY_DOC = "<every vendor document>"
 
 #: schemathesis' checks and ours, for every API; an API's ``check_sources`` win.
@@ -93,8 +93,8 @@ def source_of(api: str, check: str) -> Source:
             return rule.source
     source = api_facts.check_sources.get(check) or _SHARED.get(check, UNKNOWN)
     if source.document == EVERY_DOC:
-        every = ", ".join(sorted(facts(name).doc for name in names()))
-        return dataclasses.replace(source, document=every)
+        # The run judges this API alone: its own vendor document, not every registered one.
+        return dataclasses.replace(source, document=api_facts.doc)
     return source
 
 

@@ -29,7 +29,9 @@ EVERY_DOC = "<every vendor document>"
 
 #: schemathesis' checks and ours, for every API; an API's ``check_sources`` win.
 _SHARED: Mapping[str, Source] = {
-    "response_headers_conformance": documented(EVERY_DOC, "the response headers documented (none)"),
+    "response_headers_conformance": documented(
+        EVERY_DOC, "the response headers its spec documents"
+    ),
     "positive_data_acceptance": documented(
         EVERY_DOC, "each parameter's schema: a request within it is one the operation serves"
     ),
@@ -40,7 +42,7 @@ _SHARED: Mapping[str, Source] = {
     ),
     **dict.fromkeys(
         ("use_after_free", "ensure_resource_availability", "object_level_authorization"),
-        documented(EVERY_DOC, "the links between operations (neither spec declares any)"),
+        documented(EVERY_DOC, "the links between operations its spec declares"),
     ),
     "not_a_server_error": inferred(
         "",
@@ -50,7 +52,7 @@ _SHARED: Mapping[str, Source] = {
     ),
     "unsupported_method": assumed(
         "RFC 9110 section 15.5.6: 405 with Allow for a method the resource does not support",
-        "the vendors document only GET; what a server answers to other methods is HTTP's "
+        "a vendor documents the methods it serves, not what the others get: that is HTTP's "
         "freedom (the mock answers 405)",
     ),
     "allow_header_conformance": assumed(

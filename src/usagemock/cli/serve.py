@@ -18,6 +18,7 @@ from usagemock.errors import UsageMockError
 from usagemock.settings import SERVE_CHOICES, Settings, build_settings
 
 SAMPLE_PATHS = {"timbal": "/orgs/org_demo/billing/overage", "kenbun": "/usage"}
+SHUTDOWN_SECONDS = 2  # how long a stop waits for requests in flight before closing them
 _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings to its workers
 
 
@@ -100,6 +101,8 @@ def serve(**flags: Any) -> None:
         "log_level": None,  # a level here would apply to the access log too, and silence it
         "access_log": settings.access_log,
         "lifespan": "on",
+        # an open panel keeps its request stream open; without a bound, Ctrl+C would wait for it
+        "timeout_graceful_shutdown": SHUTDOWN_SECONDS,
     }
     if settings.workers == 1:
         uvicorn.run(app, **common)

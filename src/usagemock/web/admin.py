@@ -27,11 +27,13 @@ from usagemock.engine import StateConflict, UnknownScenario
 from usagemock.errors import FixtureError
 from usagemock.specs import load_bundled
 from usagemock.web.auth import NotOneCredential, challenge, credentials
+from usagemock.web.charts import chart_json
 from usagemock.web.errors import kenbun_error, send_error
 from usagemock.web.handlers import JSON, MockContext, body_now
 from usagemock.web.paths import restore
 
 PREFIX = "/_usagemock"
+PANEL = f"{PREFIX}/panel"
 
 _RECORD_MOMENTS = (("anchor",), ("applied_at",), ("organic", "since"), ("trial", "ends_at"))
 
@@ -162,6 +164,9 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
         check_fault(api, record.fault)
         return org_view(engine.replace_record(record), True)
 
+    async def get_chart(api: str, org_id: str) -> Any:
+        return chart_json(engine.record(api, org_id), engine.now())
+
     async def reset_org(api: str, org_id: str) -> Any:
         engine.reset(api, org_id)
         return await get_org(api, org_id)
@@ -201,6 +206,7 @@ def admin_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
         "resetAll": reset_all,
         "getOrg": get_org,
         "replaceOrg": replace_org,
+        "getChart": get_chart,
         "resetOrg": reset_org,
         "applyScenario": apply_scenario,
         "ingest": ingest,
@@ -242,8 +248,17 @@ def _routes(document: Mapping[str, Any]) -> list[tuple[re.Pattern[str], frozense
 
 
 def is_docs(path: str) -> bool:
-    """Whether ``path`` is the admin API's docs (Swagger UI, openapi.json), open to everyone."""
-    return path.startswith(f"{PREFIX}/ui") or path == f"{PREFIX}/openapi.json"
+    """Whether ``path`` is a page open to everyone, as it holds no data.
+
+    The admin API's docs (Swagger UI, openapi.json), and the control panel's page and static
+    files (``web/panel.py``; its data comes from gated requests).
+    """
+    return (
+        path.startswith(f"{PREFIX}/ui")
+        or path == f"{PREFIX}/openapi.json"
+        or path in (PANEL, f"{PANEL}/")
+        or path.startswith(f"{PANEL}/static/")
+    )
 
 
 class AdminGate:

@@ -22,6 +22,7 @@ from usagemock.web.auth import mask
 from usagemock.web.errors import InjectedFault
 from usagemock.web.paths import restore
 from usagemock.web.prefer import Preferences, number, parse_prefer
+from usagemock.web.requests import note_org
 
 JSON = {"Content-Type": "application/json"}
 Body = dict[str, Any]
@@ -184,6 +185,7 @@ def timbal_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
 
     async def get_overage(org_id: str, token_info: dict[str, Any]) -> Any:
         org_id = restore(org_id)
+        note_org(request.scope, org_id)
         principal: Principal = token_info["principal"]
         answer = _Answer(ctx, "timbal")
         if not principal.may_read(org_id):
@@ -220,6 +222,7 @@ def kenbun_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
             )
         else:
             org_id = principal.org_id
+        note_org(request.scope, org_id)
         record = ctx.engine.record(
             "kenbun",
             org_id,

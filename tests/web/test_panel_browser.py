@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,7 +68,12 @@ def server() -> Iterator[LiveServer]:
     """Both APIs on a real loopback port, the clock frozen at NOW."""
     live = LiveServer("--now", NOW)
     yield live
-    live.stop()
+    if live.process.poll() is None:  # a test may have stopped it already
+        try:
+            live.stop()
+        except subprocess.TimeoutExpired:
+            live.process.kill()
+            live.process.communicate()
 
 
 class Watched:
@@ -151,6 +158,11 @@ def test_scenario_clock_chart_and_request_log(
     expect(page.locator("#orgs")).to_contain_text("org_seen", timeout=WAIT_MS)
     page.screenshot(path=artifacts / "3-next-month-and-log.png", full_page=True)
     assert watched.errors == []
+
+    started = time.monotonic()
+    server.stop()  # with the panel's request stream still open
+    stopped_in = time.monotonic() - started
+    assert stopped_in < 8, f"usagemock serve took {stopped_in:.1f} s to stop with a panel open"
 
 
 def test_timbal_chart_draws_what_is_ahead_and_the_threshold(

@@ -140,7 +140,7 @@ def _log_config() -> dict[str, Any]:
 
 
 def banner(settings: Settings) -> str:
-    """The start-up text: where each API is, its docs, the admin API, one curl per API."""
+    """The start-up text: each API and its docs, the admin API, the panel, one curl per API."""
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     root = f"http://{host}:{settings.port}"
     token = "demo" if settings.fixtures is None else "<a token from the fixtures file>"
@@ -160,6 +160,7 @@ def banner(settings: Settings) -> str:
         lines.append(f"  {api:<7} {base}/   docs: {base}/ui/")
         tries.append(f"  curl -H 'Authorization: Bearer {token}' {base}{SAMPLE_PATHS[api]}")
     lines.append(f"  admin   {root}/_usagemock/   docs: {root}/_usagemock/ui/")
+    lines.append(f"  panel   {root}/_usagemock/panel/   (orgs, scenarios, clock, usage chart)")
     return "\n".join([*lines, "Try:", *tries, "Stop with Ctrl+C."])
 
 

@@ -190,3 +190,30 @@ def test_timbal_chart_draws_what_is_ahead_and_the_threshold(
     assert (answer["invoiced_credits"], answer["pending_credits"]) == (1_000_000, 250_000)
     page.screenshot(path=artifacts / "5-timbal-threshold.png", full_page=True)
     assert panel.errors == []
+
+
+def test_with_an_admin_token_the_page_asks_for_it_once_and_sends_it(
+    browser: Browser, artifacts: Path
+) -> None:
+    """Behind --admin-token the page loads, asks for the token, then everything works with it."""
+    live = LiveServer("--now", NOW, "--admin-token", TOKEN)
+    watched = Watched(browser)
+    page = watched.page
+    try:
+        page.goto(f"{live.url}/_usagemock/panel/")
+        token = page.get_by_label("Admin token")
+        expect(token).to_be_focused(timeout=WAIT_MS)
+        expect(page.locator("#status")).to_contain_text("401", timeout=WAIT_MS)
+        token.fill(TOKEN)
+        page.get_by_role("button", name="Use it").click()
+        expect(page.locator("#clock-now")).to_contain_text("2026-03-17 14:30:00", timeout=WAIT_MS)
+        expect(page.locator("#requests-state")).to_have_text("(live)", timeout=WAIT_MS)
+        open_org(watched, "kenbun", "org_token")
+        page.get_by_role("button", name="+1 week").click()
+        expect(page.locator("#clock-now")).to_contain_text("2026-03-24", timeout=WAIT_MS)
+        page.screenshot(path=artifacts / "6-admin-token.png", full_page=True)
+        page.close()
+    finally:
+        live.stop()
+    unauthorized = [e for e in watched.errors if "401" not in e]
+    assert unauthorized == [], "only the refused requests before the token may log errors"

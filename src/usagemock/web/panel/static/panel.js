@@ -218,6 +218,16 @@
     cell(row, entry.duration_ms.toFixed(1));
     while (rows.rows.length > KEPT_ROWS) { rows.deleteRow(-1); }
   }
+  // The org list shows orgs requests name: refresh it once, shortly after a burst of requests
+  // (not per request, and never dropping the last one, as htmx's throttle would).
+  let relisting = null;
+  function relist() {
+    if (relisting) { return; }
+    relisting = setTimeout(function () {
+      relisting = null;
+      htmx.trigger(body, "usagemock:request");
+    }, 500);
+  }
   function dispatch(block) {
     let kind = "message", data = "";
     for (const line of block.split("\n")) {
@@ -226,7 +236,7 @@
     }
     if (kind === "request" && data) {
       show(JSON.parse(data));
-      htmx.trigger(body, "usagemock:request");  // the org list shows orgs requests name
+      relist();
     }
   }
   async function watchRequests() {

@@ -12,24 +12,61 @@ touching the document:
 * an ``Operation`` whose parameters show connexion's router and handler-argument casting one
   type name (or none to cast to), while the parameter validator still checks the original schema.
 
-It uses two connexion internals, ``ConnexionMiddleware.options`` and ``middleware.main.API``, which
-is why pyproject pins connexion to 3.3.x; tests/web/test_oas31.py pins the behaviour.
+It also holds the two other places where the mock leans on connexion's inner workings: the
+bearer security handler the APIs' auth plugs in (:func:`bearer_security`), and the ``path``
+route convertor connexion's mounts use (:class:`AnyPathConvertor`).
+
+This is the only module that uses connexion internals, which is why pyproject pins connexion to
+3.3.x. Each is listed here and in :data:`INTERNALS`; tests/web/test_connexion_internals.py
+fails, naming the one that went, when an upgrade drops one, and tests/web/test_oas31.py pins the
+behaviour. The internals relied on:
+
+* ``connexion.middleware.main.ConnexionMiddleware.apis``: :func:`add_api` appends the API.
+* ``connexion.middleware.main.ConnexionMiddleware.middleware_stack``: None until the app starts.
+* ``connexion.middleware.main.ConnexionMiddleware.options``: the app's options, to merge into.
+* ``connexion.middleware.main._Options.replace``: merges options, as ``AsyncApp.add_api`` does.
+* ``connexion.middleware.main.API``: one registered API, as ``AsyncApp.add_api`` makes it.
+* ``connexion.spec.OpenAPISpecification._validate_spec``: the 3.0 check, replaced by the 3.1 one.
+* ``connexion.spec.OpenAPISpecification.operation_cls``: makes our operations.
+* ``connexion.operations.OpenAPIOperation._parameters``: the parameters, given one-type views.
+* ``connexion.operations.OpenAPIOperation.get_path_parameter_types``: route converters.
+* ``connexion.uri_parsing.OpenAPIURIParser.__init__``: takes ``(param_defns, body_defn)``.
+* ``connexion.utils.coerce_type``: coerces a header as the URI parser does a query value.
+* ``connexion.validators.AbstractRequestBodyValidator._schema``: the body's schema.
+* ``connexion.validators.AbstractRequestBodyValidator._nullable``: whether a body may be null.
+* ``connexion.validators.JSONRequestBodyValidator._parse``: reads the body (errors widened).
+* ``connexion.validators.JSONRequestBodyValidator._validate``: validates it (with 2020-12).
+* ``connexion.validators.FormDataValidator._validator``: the form validator (2020-12).
+* ``connexion.validators.MultiPartFormDataValidator._validator``: likewise, multipart.
+* ``connexion.validators.JSONResponseBodyValidator.validator``: the response validator.
+* ``connexion.validators.JSONResponseBodyValidator._validate``: validates a response body.
+* ``connexion.validators.ParameterValidator.validate_parameter``: validates one parameter.
+* ``connexion.validators.ParameterValidator.validate_header_parameter``: one header.
+* ``connexion.security.BearerSecurityHandler._resolve_func``: the token check to call.
+* ``connexion.security.BearerSecurityHandler.get_auth_header_value``: reads the header.
+* ``connexion.security.BearerSecurityHandler._accepts_kwarg``: remembered (see the handler).
+* ``starlette.convertors.PathConvertor``: the ``{path:path}`` convertor of connexion's mounts,
+  replaced process-wide with :class:`AnyPathConvertor` (a monkey patch).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import starlette.convertors
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem, NonConformingResponseBody, TypeValidationError
 from connexion.middleware.main import API
 from connexion.operations import OpenAPIOperation
+from connexion.security import BearerSecurityHandler
 from connexion.spec import OpenAPISpecification
 from connexion.uri_parsing import OpenAPIURIParser
 from connexion.utils import coerce_type
@@ -46,6 +83,61 @@ from jsonschema.validators import extend
 
 from usagemock.errors import SpecError
 from usagemock.specs import lint, load_document
+
+
+@dataclass(frozen=True)
+class Internal:
+    """A connexion (or starlette) name this module relies on though no documented API offers it."""
+
+    owner: str
+    """The module or class that has it, dotted (``connexion.spec.OpenAPISpecification``)."""
+    name: str
+    set_in_init: bool = False
+    """Whether it is an instance attribute the owner's ``__init__`` sets (not on the class)."""
+
+    @property
+    def dotted(self) -> str:
+        """``owner.name``, as the module docstring lists it."""
+        return f"{self.owner}.{self.name}"
+
+
+_MIDDLEWARE = "connexion.middleware.main.ConnexionMiddleware"
+_SPEC = "connexion.spec.OpenAPISpecification"
+_OPERATION = "connexion.operations.OpenAPIOperation"
+_BODY = "connexion.validators.AbstractRequestBodyValidator"
+_JSON_BODY = "connexion.validators.JSONRequestBodyValidator"
+_JSON_RESPONSE = "connexion.validators.JSONResponseBodyValidator"
+_PARAMETERS = "connexion.validators.ParameterValidator"
+_BEARER = "connexion.security.BearerSecurityHandler"
+
+INTERNALS = (
+    Internal(_MIDDLEWARE, "apis", set_in_init=True),
+    Internal(_MIDDLEWARE, "middleware_stack", set_in_init=True),
+    Internal(_MIDDLEWARE, "options", set_in_init=True),
+    Internal("connexion.middleware.main._Options", "replace"),
+    Internal("connexion.middleware.main", "API"),
+    Internal(_SPEC, "_validate_spec"),
+    Internal(_SPEC, "operation_cls"),
+    Internal(_OPERATION, "_parameters", set_in_init=True),
+    Internal(_OPERATION, "get_path_parameter_types"),
+    Internal("connexion.uri_parsing.OpenAPIURIParser", "__init__"),
+    Internal("connexion.utils", "coerce_type"),
+    Internal(_BODY, "_schema", set_in_init=True),
+    Internal(_BODY, "_nullable", set_in_init=True),
+    Internal(_JSON_BODY, "_parse"),
+    Internal(_JSON_BODY, "_validate"),
+    Internal("connexion.validators.FormDataValidator", "_validator"),
+    Internal("connexion.validators.MultiPartFormDataValidator", "_validator"),
+    Internal(_JSON_RESPONSE, "validator"),
+    Internal(_JSON_RESPONSE, "_validate"),
+    Internal(_PARAMETERS, "validate_parameter"),
+    Internal(_PARAMETERS, "validate_header_parameter"),
+    Internal(_BEARER, "_resolve_func"),
+    Internal(_BEARER, "get_auth_header_value"),
+    Internal(_BEARER, "_accepts_kwarg"),
+    Internal("starlette.convertors", "PathConvertor"),
+)
+"""Every connexion internal this module relies on (the module docstring says what for)."""
 
 
 def _reject_write_only(
@@ -375,3 +467,46 @@ def add_api(
         uri_parser_class=URIParser31, validator_map=validators, **options
     )
     middleware.apis.append(API(specification, base_path=base_path, name=name, **merged.__dict__))
+
+
+Verify = Callable[[str], dict[str, Any] | None]
+"""A bearer token to the principal connexion hands the handler, or None to refuse it (401)."""
+ReadCredentials = Callable[[Sequence[str]], tuple[str, str] | None]
+"""A request's Authorization values to ``(scheme, credential)``, or None when there is none."""
+
+
+def bearer_security(verify: Verify, read: ReadCredentials) -> type[BearerSecurityHandler]:
+    """A connexion security handler for ``scheme: bearer``: ``read`` the header, ``verify`` it.
+
+    connexion itself answers a missing header, another scheme or a blank token with 401.
+    """
+
+    class PolicyBearerHandler(BearerSecurityHandler):  # type: ignore[misc]
+        def _resolve_func(self, security_scheme: dict[str, Any]) -> Any:
+            return verify
+
+        @staticmethod
+        def get_auth_header_value(request: Any) -> tuple[str | None, str | None]:
+            return read(request.headers.getlist("authorization")) or (None, None)
+
+        # connexion asks this twice per request and answers with inspect.signature each time
+        # (8% of a request's CPU in the benchmark); ``verify`` never changes, so remember it.
+        _accepts_kwarg = staticmethod(functools.cache(BearerSecurityHandler._accepts_kwarg))
+
+    return PolicyBearerHandler
+
+
+class AnyPathConvertor(starlette.convertors.PathConvertor):
+    """starlette's ``path`` convertor, matching newlines too.
+
+    connexion mounts each API with ``Mount(base_path)``, whose ``{path:path}`` is ``.*`` and stops
+    at a newline: ``/orgs/%0A/billing/overage`` would miss every route and get a 404 the spec
+    does not document, though ``org_id`` is any string.
+    """
+
+    regex = "(?s:.*)"
+
+
+# Process-wide (starlette keeps one table of convertors): every app that imports the adapter
+# routes this way, which is what every API here needs.
+starlette.convertors.register_url_convertor("path", AnyPathConvertor())

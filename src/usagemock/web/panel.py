@@ -27,8 +27,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from usagemock.domain.overview import overview
-from usagemock.web.admin import PANEL, PREFIX
 from usagemock.web.errors import kenbun_error, send_error
+from usagemock.web.gate import PANEL, PREFIX
 from usagemock.web.handlers import MockContext, body_now
 from usagemock.web.requests import LoggedRequest, RequestLog
 

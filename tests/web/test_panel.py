@@ -58,6 +58,17 @@ async def test_fragments_refuse_pages_of_other_origins(make_client: MakeClient) 
     assert own.status_code == 403, "on loopback the page's own origin must be a loopback name"
 
 
+async def test_no_other_site_may_frame_the_panel(make_client: MakeClient) -> None:
+    """Every panel answer forbids framing, so a page cannot overlay the panel's buttons."""
+    async with make_client() as client:
+        answers = [
+            await client.get(f"{PANEL}/{path}") for path in ("", "orgs", "static/panel.js", "x")
+        ]
+    for answer in answers:
+        assert answer.headers["content-security-policy"] == "frame-ancestors 'none'"
+        assert answer.headers["x-frame-options"] == "DENY"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status", "says"),
     [

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route, Router
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usagemock.domain.overview import overview
 from usagemock.web.errors import kenbun_error, send_error
@@ -36,6 +36,12 @@ ROOT = PANEL
 LISTED = 100  # org rows the list shows; search narrows it
 HEARTBEAT_SECONDS = 15.0  # a comment line this often, so a dead viewer's stream is noticed
 _FILES = Path(str(files("usagemock.web") / "panel"))
+# No other site may frame the panel: its buttons are same-origin requests, which the admin
+# origin guard lets through, so a framing page could trick a click on one (clickjacking).
+_UNFRAMED = (
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+)
 
 
 class _BadQuery(Exception):
@@ -88,10 +94,16 @@ class Panel:
             detail = f"{scope['method']} is not an operation of {path}; the panel only reads."
             await send_error(send, 405, detail, kenbun_error, [(b"allow", b"GET, HEAD")])
             return
+
+        async def send_unframed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *_UNFRAMED]}
+            await send(message)
+
         try:
-            await self.router(scope, receive, send)
+            await self.router(scope, receive, send_unframed)
         except _BadQuery as exc:
-            await send_error(send, 400, str(exc), kenbun_error)
+            await send_error(send_unframed, 400, str(exc), kenbun_error)
 
     def _render(self, template: str, **values: Any) -> HTMLResponse:
         return HTMLResponse(self.templates.get_template(template).render(**values))

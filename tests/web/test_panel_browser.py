@@ -124,6 +124,12 @@ def test_scenario_clock_chart_and_request_log(
     open_org(watched, "kenbun", "org_panel")
     before = watched.answer()
     page.screenshot(path=artifacts / "1-generated-org.png", full_page=True)
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('input, select, button')]"
+        ".filter(e => !(e.labels && e.labels.length) && !e.textContent.trim())"
+        ".map(e => e.outerHTML)"
+    )
+    assert unlabelled == [], "every control has a label (or, for buttons, text)"
 
     page.get_by_label("Put the org into").select_option("approaching_limit")
     page.get_by_role("button", name="Apply scenario").click()

@@ -117,7 +117,10 @@ def open_org(watched: Watched, api: str, org_id: str) -> None:
 def test_scenario_clock_chart_and_request_log(
     panel: Watched, server: LiveServer, artifacts: Path
 ) -> None:
-    """Switch a Kenbun org's scenario, advance a month: answer and chart follow; requests stream."""
+    """A scenario, a fault and a month later: answer and chart follow, requests stream, no errors.
+
+    The server also stops promptly with the page (and its request stream) still open.
+    """
     watched, page = panel, panel.page
     expect(page.locator("#clock-now")).to_contain_text("2026-03-17 14:30:00", timeout=WAIT_MS)
     expect(page.locator("#requests-state")).to_have_text("(live)", timeout=WAIT_MS)
@@ -142,6 +145,15 @@ def test_scenario_clock_chart_and_request_log(
     chart = page.locator("#chart")
     assert chart.get_attribute("data-period-start") == "2026-03-01T00:00:00Z"
     page.screenshot(path=artifacts / "2-approaching-limit.png", full_page=True)
+
+    page.get_by_label("Answer with an error").check()
+    page.get_by_label("status", exact=True).select_option("401")
+    page.get_by_label("Add latency").check()
+    page.get_by_label("ms", exact=True).fill("5")
+    page.get_by_role("button", name="Set fault").click()
+    expect(page.locator("#org-fault")).to_have_text("401 at rate 1 +5 ms", timeout=WAIT_MS)
+    page.get_by_role("button", name="Clear fault").click()
+    expect(page.locator("#org-fault")).to_have_text("none", timeout=WAIT_MS)
 
     page.get_by_role("button", name="+1 month").click()
     expect(page.locator("#clock-now")).to_contain_text("2026-04-17 14:30:00", timeout=WAIT_MS)

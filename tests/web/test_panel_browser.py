@@ -213,7 +213,7 @@ def test_timbal_chart_draws_what_is_ahead_and_the_threshold(
 def test_with_an_admin_token_the_page_asks_for_it_once_and_sends_it(
     browser: Browser, artifacts: Path
 ) -> None:
-    """Behind --admin-token the page loads, asks for the token, then everything works with it."""
+    """Behind --admin-token the page asks for the token, then works: the clock, an org, a reset."""
     live = LiveServer("--now", NOW, "--admin-token", TOKEN)
     watched = Watched(browser)
     page = watched.page
@@ -229,6 +229,20 @@ def test_with_an_admin_token_the_page_asks_for_it_once_and_sends_it(
         open_org(watched, "kenbun", "org_token")
         page.get_by_role("button", name="+1 week").click()
         expect(page.locator("#clock-now")).to_contain_text("2026-03-24", timeout=WAIT_MS)
+        page.get_by_label("Set the date (UTC)").fill("2026-07-01T09:15:00")
+        page.get_by_role("button", name="Set", exact=True).click()
+        expect(page.locator("#clock-now")).to_contain_text("2026-07-01 09:15:00", timeout=WAIT_MS)
+        page.get_by_label("By an ISO 8601 duration").fill("-PT6H")
+        page.get_by_role("button", name="Advance", exact=True).click()
+        expect(page.locator("#clock-now")).to_contain_text("2026-07-01 03:15:00", timeout=WAIT_MS)
+        expect(page.locator("#answer")).to_contain_text("2026-07-01T00:00:00Z", timeout=WAIT_MS)
+        page.get_by_label("Amount (events)").fill("5")
+        page.get_by_role("button", name="Ingest", exact=True).click()
+        expect(page.locator("#org-state")).to_contain_text("Changed", timeout=WAIT_MS)
+        page.get_by_role("button", name="Reset this org").click()
+        expect(page.locator("#org-state")).to_contain_text(
+            "Generated from the seed", timeout=WAIT_MS
+        )
         page.screenshot(path=artifacts / "6-admin-token.png", full_page=True)
         page.close()
     finally:

@@ -118,7 +118,9 @@
             ctx.stroke();
             ctx.fillStyle = mark.color;
             ctx.font = `${12 * devicePixelRatio}px sans-serif`;
-            ctx.fillText(mark.label, x + 4 * devicePixelRatio, u.bbox.top + 14 * devicePixelRatio);
+            const y = mark.low ? u.bbox.top + u.bbox.height - 6 * devicePixelRatio
+              : u.bbox.top + 14 * devicePixelRatio;  // now's label low: it may sit on a boundary
+            ctx.fillText(mark.label, x + 4 * devicePixelRatio, y);
           }
           ctx.restore();
         }],
@@ -171,7 +173,7 @@
         { at: start, label: "period start", color: "#444", dash: [] },
         ...boundaries,
         { at: end, label: "end", color: "#444", dash: [] },
-        { at: now, label: "now", color: "#000", dash: [4, 3] },
+        { at: now, label: "now", color: "#000", dash: [4, 3], low: true },
       ])],
     }, columns, holder);
     const nowIndex = xs.indexOf(Math.min(Math.max(Math.floor(now), xs[0]), xs[xs.length - 1]));

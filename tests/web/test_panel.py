@@ -198,10 +198,11 @@ async def test_the_chart_at_now_is_what_the_api_answers(
 
 @pytest.mark.e2e
 def test_a_live_mock_streams_past_and_new_requests_and_links_the_panel() -> None:
-    """The stream sends the kept requests, then each new one, tokens masked; the banner links it."""
+    """The stream sends the kept API requests, then each new one, tokens masked; banner links it."""
     live = LiveServer("--now", NOW)
     try:
         with httpx.Client(base_url=live.url, timeout=10) as client:
+            client.get("/kenbun/ui/")  # the docs are not what the log is for
             client.get("/kenbun/usage", headers=bearer("first-token"))
             events = []
             with client.stream("GET", f"{PANEL}/requests") as stream:

@@ -92,14 +92,22 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
     if settings.api == "all":
         apis = {
             api: LogRequests(
-                _open_cors(api_app(api, ctx, settings, f"/{api}")), api, log, real_clock
+                _open_cors(api_app(api, ctx, settings, f"/{api}")),
+                api,
+                log,
+                real_clock,
+                base_path=f"/{api}",
             )
             for api in settings.apis
         }
         app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin})
     else:
         public = LogRequests(
-            _open_cors(api_app(settings.api, ctx, settings, "")), settings.api, log, real_clock
+            _open_cors(api_app(settings.api, ctx, settings, "")),
+            settings.api,
+            log,
+            real_clock,
+            base_path="",
         )
         app = PrefixRouter({PREFIX[1:]: admin}, fallback=public)
     return KeepEncodedSlashes(StateAuthMode(app, "open" if policy is OPEN else "fixtures"))

@@ -104,13 +104,24 @@ class LogRequests:
     """ASGI middleware: add every HTTP request to one API to the log, once it is answered."""
 
     def __init__(
-        self, app: ASGIApp, api: str, log: RequestLog, clock: Callable[[], datetime]
+        self,
+        app: ASGIApp,
+        api: str,
+        log: RequestLog,
+        clock: Callable[[], datetime],
+        *,
+        base_path: str,
     ) -> None:
         self.app, self.api, self.log, self.clock = app, api, log, clock
+        self.docs = (f"{base_path}/ui", f"{base_path}/openapi.json")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass the request on, timing it and keeping its status."""
-        if scope["type"] != "http" or scope["method"] == "OPTIONS":  # preflights are noise
+        """Pass the request on, timing it and keeping its status (not preflights, not docs)."""
+        if (
+            scope["type"] != "http"
+            or scope["method"] == "OPTIONS"
+            or scope["path"].startswith(self.docs)
+        ):
             await self.app(scope, receive, send)
             return
         at, started = self.clock(), time.perf_counter()

@@ -110,14 +110,8 @@ class Panel:
 
     async def page(self, request: Request) -> Response:
         """The panel's page: layout, clock controls and the places fragments go."""
-        scenarios = sorted(self.ctx.engine.scenarios.values(), key=lambda s: s.name)
         return self._render(
-            "page.html",
-            root=ROOT,
-            admin=PREFIX,
-            apis=self.apis,
-            token_needed=self.token_needed,
-            scenarios={api: [s for s in scenarios if api in s.sections] for api in self.apis},
+            "page.html", root=ROOT, admin=PREFIX, apis=self.apis, token_needed=self.token_needed
         )
 
     async def orgs(self, request: Request) -> Response:

@@ -1,21 +1,21 @@
-"""An org at a glance: its one-line state and its usage over the current period, per API.
+"""An org at a glance: the shapes of its one-line state and its usage chart, and sampling.
 
 The control panel shows these; the admin API serves the chart as JSON. What each API draws is
-an :class:`Overview` (one per API, at the bottom of this module, picked by the account's type);
-sampling a period is shared.
+its :class:`Overview` (its definition's ``overview``, in ``usagemock.apis``); sampling a chart
+across its periods is shared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from usagemock.domain import kenbun, timbal
-from usagemock.domain.periods import Period, calendar_month
-from usagemock.domain.records import OrgRecord
+from usagemock.domain.periods import Period
 from usagemock.domain.usage import Ingest
+
+A = TypeVar("A", contravariant=True)
 
 SAMPLES = 96  # points across a period: a month at 7.5-hour steps, enough for a smooth curve
 MAX_PERIODS = 3  # the period holding now, and the next ones a timeline reaches into, up to this
@@ -75,17 +75,18 @@ class Sampled:
     """Ingests inside the periods (the first :data:`MAX_MARKED_INGESTS`)."""
 
 
-class Overview(Protocol):
-    """What one API shows of an org at a glance."""
+class Overview(Protocol[A]):
+    """What one API shows of an org at a glance, for its account type ``A``."""
 
-    ingest_unit: str
-    """What an ingest adds (Kenbun events, Timbal credits)."""
+    @property
+    def ingest_unit(self) -> str:
+        """What an ingest adds, in the plural (say, events or credits)."""
 
-    def headline(self, record: OrgRecord, now: datetime) -> Headline:
+    def headline(self, account: A, now: datetime, ingests: Sequence[Ingest]) -> Headline:
         """The org's state in one line at ``now``."""
 
-    def chart(self, record: OrgRecord, now: datetime) -> Chart:
-        """Usage over the period that holds ``now``."""
+    def chart(self, account: A, now: datetime, ingests: Sequence[Ingest]) -> Chart:
+        """Usage over the period that holds ``now`` (and the next ones, evaluated alike)."""
 
 
 def periods(chart: Chart, now: datetime, ingests: Iterable[Ingest]) -> tuple[Period, ...]:
@@ -130,108 +131,6 @@ def sample(chart: Chart, now: datetime, ingests: Iterable[Ingest]) -> Sampled:
     return Sampled(chart, drawn, times, values, marked)
 
 
-def _count(value: int) -> str:
+def thousands(value: int) -> str:
+    """A count as a person reads it: 1,234,567."""
     return f"{value:,}"
-
-
-class KenbunOverview:
-    """Kenbun: events this calendar month against the free tier."""
-
-    ingest_unit = "events"
-
-    def headline(self, record: OrgRecord, now: datetime) -> Headline:
-        """Subscription status, events against the free tier, overage and its estimate."""
-        usage = self._usage(record, now)
-        plan = usage.account.plan
-        cents = usage.estimated_overage_cents
-        return Headline(
-            status=usage.status.value,
-            usage=f"{_count(usage.monthly_events)} / {_count(plan.free_tier_limit)} events",
-            overage=f"yes, about ${cents / 100:,.2f}" if usage.overage else "no",
-        )
-
-    def chart(self, record: OrgRecord, now: datetime) -> Chart:
-        """Events this month, with the free tier as the limit."""
-        usage = self._usage(record, now)
-        account = usage.account
-
-        def values_at(moment: datetime) -> tuple[int, ...]:
-            return (kenbun.usage_at(account, moment, record.ingests).monthly_events,)
-
-        return Chart(
-            unit="events",
-            period_at=calendar_month,
-            lines=(Line("monthly_events", "Events this month"),),
-            limits=(Limit("free_tier_limit", "Free tier", account.plan.free_tier_limit),),
-            values_at=values_at,
-        )
-
-    @staticmethod
-    def _usage(record: OrgRecord, now: datetime) -> kenbun.EventUsage:
-        assert isinstance(record.account, kenbun.KenbunAccount)  # OVERVIEWS picks by type
-        return kenbun.usage_at(record.account, now, record.ingests)
-
-
-class TimbalOverview:
-    """Timbal: overage credits used, invoiced and pending, with the threshold and the cap."""
-
-    ingest_unit = "credits"
-
-    def headline(self, record: OrgRecord, now: datetime) -> Headline:
-        """Overage on or off, credits used against the cap, pending credits."""
-        account = self._account(record)
-        summary = timbal.summarize(account, now, record.ingests)
-        if summary.period is None:
-            return Headline("no metered window", "-", "no")
-        cap = "no cap" if summary.cap_credits is None else f"cap {_count(summary.cap_credits)}"
-        return Headline(
-            status="overage on" if summary.enabled else "overage off",
-            usage=f"{_count(summary.used_credits)} overage credits ({cap})",
-            overage=f"{_count(summary.pending_credits)} pending, "
-            f"{_count(summary.invoiced_credits)} invoiced",
-        )
-
-    def chart(self, record: OrgRecord, now: datetime) -> Chart:
-        """Used, invoiced and pending overage credits; the threshold (in credits) and the cap."""
-        account = self._account(record)
-        plan = account.plan
-
-        def values_at(moment: datetime) -> tuple[int, ...]:
-            summary = timbal.summarize(account, moment, record.ingests)
-            return summary.used_credits, summary.invoiced_credits, summary.pending_credits
-
-        threshold = timbal.threshold_credits(plan)
-        limits = []
-        if threshold is not None:
-            limits.append(
-                Limit("threshold", f"Invoice threshold (${plan.threshold_usd})", threshold)
-            )
-        if plan.cap_credits is not None:
-            limits.append(Limit("cap_credits", "Cap", plan.cap_credits))
-        return Chart(
-            unit="overage credits",
-            period_at=lambda moment: timbal.summarize(account, moment).period,
-            lines=(
-                Line("used_credits", "Used"),
-                Line("invoiced_credits", "Invoiced"),
-                Line("pending_credits", "Pending"),
-            ),
-            limits=tuple(limits),
-            values_at=values_at,
-        )
-
-    @staticmethod
-    def _account(record: OrgRecord) -> timbal.TimbalAccount:
-        assert isinstance(record.account, timbal.TimbalAccount)  # OVERVIEWS picks by type
-        return record.account
-
-
-OVERVIEWS: dict[type, Overview] = {
-    kenbun.KenbunAccount: KenbunOverview(),
-    timbal.TimbalAccount: TimbalOverview(),
-}
-
-
-def overview(record: OrgRecord) -> Overview:
-    """The overview of the record's API."""
-    return OVERVIEWS[type(record.account)]

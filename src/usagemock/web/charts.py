@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from usagemock.domain.overview import overview, sample
+from usagemock.apis import definition
+from usagemock.domain.overview import sample
 from usagemock.domain.periods import isoformat
 from usagemock.domain.records import OrgRecord
 
@@ -15,8 +16,8 @@ def chart_json(record: OrgRecord, now: datetime) -> dict[str, Any]:
 
     See ``Chart`` in specs/admin.yaml.
     """
-    sampled = sample(overview(record).chart(record, now), now, record.ingests)
-    chart = sampled.chart
+    chart = definition(record.api).overview.chart(record.account, now, record.ingests)
+    sampled = sample(chart, now, record.ingests)
     return {
         "api": record.api,
         "org_id": record.org_id,

@@ -187,8 +187,8 @@ def describe(error: ValidationError) -> str:
 def _innermost(error: ValidationError) -> ValidationError:
     """Inside ``oneOf``/``anyOf``, the error of the branch the value was meant for.
 
-    A branch whose ``const`` or top-level ``type`` fails is another shape altogether (a Kenbun
-    record is no Timbal record); of the rest, the one with the fewest errors is the closest.
+    A branch whose ``const`` or top-level ``type`` fails is another shape altogether (one API's
+    record is no other API's record); of the rest, the one with the fewest errors is the closest.
     When no branch is closer than another, the error itself (and its description) says most.
     """
 

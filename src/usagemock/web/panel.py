@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,11 @@ from starlette.routing import Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from usagemock.domain.overview import overview
-from usagemock.web.errors import kenbun_error, send_error
+from usagemock.apis import definition
+from usagemock.domain.overview import Headline
+from usagemock.domain.records import OrgRecord
+from usagemock.error_bodies import problem_details
+from usagemock.web.errors import send_error
 from usagemock.web.gate import PANEL, PREFIX
 from usagemock.web.handlers import MockContext, body_now
 from usagemock.web.requests import LoggedRequest, RequestLog
@@ -92,7 +96,7 @@ class Panel:
             return
         if scope["method"] not in ("GET", "HEAD"):
             detail = f"{scope['method']} is not an operation of {path}; the panel only reads."
-            await send_error(send, 405, detail, kenbun_error, [(b"allow", b"GET, HEAD")])
+            await send_error(send, 405, detail, problem_details, [(b"allow", b"GET, HEAD")])
             return
 
         async def send_unframed(message: Message) -> None:
@@ -103,7 +107,7 @@ class Panel:
         try:
             await self.router(scope, receive, send_unframed)
         except _BadQuery as exc:
-            await send_error(send_unframed, 400, str(exc), kenbun_error)
+            await send_error(send_unframed, 400, str(exc), problem_details)
 
     def _render(self, template: str, **values: Any) -> HTMLResponse:
         return HTMLResponse(self.templates.get_template(template).render(**values))
@@ -124,7 +128,7 @@ class Panel:
         rows = []
         for api, org_id in matching[:LISTED]:
             record = engine.record(api, org_id)
-            rows.append((api, org_id, overview(record).headline(record, now)))
+            rows.append((api, org_id, _headline(record, now)))
         return self._render(
             "orgs.html", root=ROOT, rows=rows, more=len(matching) - len(rows), wanted=wanted
         )
@@ -150,7 +154,7 @@ class Panel:
             api=api,
             org_id=org_id,
             current=record.scenario,
-            ingest_unit=overview(record).ingest_unit,
+            ingest_unit=definition(api).overview.ingest_unit,
             scenarios=scenarios,
             statuses=sorted(s for s in self.ctx.statuses[api] if s >= 400),
         )
@@ -165,7 +169,7 @@ class Panel:
             "org_state.html",
             record=record,
             changed=engine.is_stored(api, org_id),
-            headline=overview(record).headline(record, now),
+            headline=_headline(record, now),
             answer=body_now(record, engine),
         )
 
@@ -195,9 +199,14 @@ class Panel:
                 yield _event(entry)
 
 
+def _headline(record: OrgRecord, now: datetime) -> Headline:
+    """The org's state in one line, as its API's overview puts it."""
+    return definition(record.api).overview.headline(record.account, now, record.ingests)
+
+
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     detail = f"The panel has no page {scope['path']!r}; open {ROOT}/."
-    await send_error(send, 404, detail, kenbun_error)
+    await send_error(send, 404, detail, problem_details)
 
 
 def _event(entry: LoggedRequest) -> str:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import FIXED_NOW, MakeClient, bearer
 from tests.test_cli import NOW, LiveServer
+from usagemock.apis import names
 from usagemock.domain.periods import isoformat
 
 PANEL = "/_usagemock/panel"
@@ -173,7 +174,7 @@ async def test_chart_reaches_into_the_periods_a_timeline_lands_in(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
-    api=st.sampled_from(["kenbun", "timbal"]),
+    api=st.sampled_from(names()),
     org=st.text(st.characters(codec="utf-8"), min_size=1, max_size=12),
     days=st.integers(min_value=-400, max_value=400),
     amount=st.integers(min_value=0, max_value=10**9),
@@ -181,7 +182,7 @@ async def test_chart_reaches_into_the_periods_a_timeline_lands_in(
 async def test_the_chart_at_now_is_what_the_api_answers(
     make_client: MakeClient, api: str, org: str, days: int, amount: int
 ) -> None:
-    """Whatever the org, moment and ingest, the chart's value at now is the API's own number."""
+    """Whatever the API, org, moment and ingest, the chart's value at now is the API's number."""
     async with make_client() as client:
         step = f"-P{-days}D" if days < 0 else f"P{days}D"
         assert (await client.post(f"{ADMIN}/clock/advance", json={"by": step})).status_code == 200

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -56,9 +55,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
-    """The screenshot folder, emptied once per run."""
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    """The screenshot folder; each test overwrites its own files, so xdist workers can share it."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     print(f"\npanel screenshots: {ARTIFACTS}")
     return ARTIFACTS
 

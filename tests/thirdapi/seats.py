@@ -17,6 +17,7 @@ from usagemock.apis import ApiFacts
 from usagemock.apis.api_definition import ApiDefinition
 from usagemock.apis.sections import COUNT, top_up
 from usagemock.domain.identity import rng_for
+from usagemock.domain.overview import Chart, Headline, Limit, Line, Overview
 from usagemock.domain.periods import calendar_month
 from usagemock.domain.records import curve_from_json
 from usagemock.domain.usage import Ingest, UsageCurve, ingested
@@ -68,10 +69,33 @@ class SeatsAccount:
         return NAME
 
 
+class SeatsOverview:
+    """Seats at a glance: seats taken this month against the limit."""
+
+    ingest_unit = "seats"
+
+    def headline(self, account: SeatsAccount, now: datetime, ingests: Sequence[Ingest]) -> Headline:
+        """Seats used against the limit."""
+        used = DEFINITION.answer(account, now, ingests)["seats_used"]
+        over = "yes" if used > account.seats_limit else "no"
+        return Headline("active", f"{used} / {account.seats_limit} seats", over)
+
+    def chart(self, account: SeatsAccount, now: datetime, ingests: Sequence[Ingest]) -> Chart:
+        """Seats used this month, with the limit."""
+        return Chart(
+            unit="seats",
+            period_at=calendar_month,
+            lines=(Line("seats_used", "Seats used"),),
+            limits=(Limit("seats_limit", "Limit", account.seats_limit),),
+            values_at=lambda moment: (DEFINITION.answer(account, moment, ingests)["seats_used"],),
+        )
+
+
 class SeatsDefinition:
     """Seats for the mock."""
 
     facts = FACTS
+    overview: Overview[SeatsAccount] = SeatsOverview()
     operation_id = "getSeats"
     scenario_section: Mapping[str, Any] = {"seats_limit": COUNT, "seats_used": COUNT}
     record_schema: Mapping[str, Any] = {

@@ -163,3 +163,19 @@ def test_a_spec_with_an_operation_the_definition_does_not_serve_is_refused(
     apis.register(DEFINITION.facts)
     with pytest.raises(ConfigError, match=r"declares getSeats at .*, no operationId at /other"):
         create_app(Settings(api=NAME, state=":memory:"))
+
+
+@pytest.mark.usefixtures("seats")
+async def test_the_panel_lists_it_and_the_chart_draws_it() -> None:
+    """Its overview is all the panel and the admin chart need: seats against the limit."""
+    async with _client(api=NAME) as client:
+        await client.put(
+            f"/_usagemock/orgs/{NAME}/{ORG}/scenario", json={"name": "seats_full_house"}
+        )
+        chart = (await client.get(f"/_usagemock/orgs/{NAME}/{ORG}/chart")).json()
+        listed = (await client.get("/_usagemock/panel/orgs")).text
+        state = await client.get("/_usagemock/panel/org/state", params={"api": NAME, "id": ORG})
+    assert chart["limits"] == [{"key": "seats_limit", "label": "Limit", "value": 10}]
+    assert chart["lines"][0]["values"][chart["times"].index(chart["now"])] == 12
+    assert ORG in listed and "12 / 10 seats" in listed
+    assert state.status_code == 200 and "over_limit" in state.text

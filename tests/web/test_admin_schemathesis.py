@@ -2,8 +2,9 @@
 
 Each app runs in-process with ``validate_responses=True``, so a response that breaks
 specs/admin.yaml leaves as a 500 that ``not_a_server_error`` reports. The stateful phase walks the
-OpenAPI links (listScenarios -> applyScenario -> getOrg/ingest/setFault, ingest -> getOrg/resetOrg,
-setFault -> clearFault) and the test checks that each link was followed with the org it names.
+OpenAPI links (listScenarios -> applyScenario -> getOrg/ingest/setFault/getChart, ingest ->
+getOrg/resetOrg/getChart, setFault -> clearFault) and the test checks that each link was followed
+with the org it names.
 
 Valid data is held to schemathesis' default ``positive_data_acceptance``: no 400 for a
 schema-valid request (the spec says exactly what is accepted; a valid request the mock's state
@@ -41,6 +42,8 @@ LINKS = {  # (source operationId, target operationId) of every link in specs/adm
     ("applyScenario", "getOrg"),
     ("applyScenario", "ingest"),
     ("applyScenario", "setFault"),
+    ("applyScenario", "getChart"),
+    ("ingest", "getChart"),
     ("ingest", "getOrg"),
     ("ingest", "resetOrg"),
     ("setFault", "clearFault"),

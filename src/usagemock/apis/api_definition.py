@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from usagemock.apis.api_facts import ApiFacts
+from usagemock.domain.overview import Overview
 from usagemock.domain.records import Account
 from usagemock.domain.usage import Ingest
 
@@ -23,6 +24,10 @@ class ApiDefinition(Protocol[A]):
     @property
     def facts(self) -> ApiFacts:
         """Its name, spec, rules and kit facts (the registry's entry)."""
+
+    @property
+    def overview(self) -> Overview[A]:
+        """What the control panel shows of an org: its state in one line and its usage chart."""
 
     @property
     def operation_id(self) -> str:

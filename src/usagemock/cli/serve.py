@@ -19,6 +19,7 @@ from usagemock.errors import UsageMockError
 from usagemock.settings import Settings, build_settings, serve_choices
 from usagemock.store import redacted
 
+SHUTDOWN_SECONDS = 2  # how long a stop waits for requests in flight before closing them
 _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings to its workers
 
 
@@ -102,6 +103,8 @@ def serve(**flags: Any) -> None:
         "log_level": None,  # a level here would apply to the access log too, and silence it
         "access_log": settings.access_log,
         "lifespan": "on",
+        # an open panel keeps its request stream open; without a bound, Ctrl+C would wait for it
+        "timeout_graceful_shutdown": SHUTDOWN_SECONDS,
     }
     if settings.workers == 1:
         uvicorn.run(app, **common)
@@ -139,7 +142,7 @@ def _log_config() -> dict[str, Any]:
 
 
 def banner(settings: Settings) -> str:
-    """The start-up text: where each API is, its docs, the admin API, one curl per API."""
+    """The start-up text: each API and its docs, the admin API, the panel, one curl per API."""
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     root = f"http://{host}:{settings.port}"
     token = "demo" if settings.fixtures is None else "<a token from the fixtures file>"
@@ -159,6 +162,7 @@ def banner(settings: Settings) -> str:
         lines.append(f"  {api:<7} {base}/   docs: {base}/ui/")
         tries.append(f"  curl -H 'Authorization: Bearer {token}' {base}{facts(api).sample_path}")
     lines.append(f"  admin   {root}/_usagemock/   docs: {root}/_usagemock/ui/")
+    lines.append(f"  panel   {root}/_usagemock/panel/   (orgs, scenarios, clock, usage chart)")
     return "\n".join([*lines, "Try:", *tries, "Stop with Ctrl+C."])
 
 

@@ -30,6 +30,7 @@ from usagemock.engine import StateConflict, UnknownScenario
 from usagemock.errors import FixtureError
 from usagemock.stored import from_json, to_json
 from usagemock.web.admin_spec import record_moments
+from usagemock.web.charts import chart_json
 from usagemock.web.handlers import JSON, MockContext, body_now
 from usagemock.web.paths import restore
 
@@ -186,6 +187,11 @@ async def replace_org(ctx: MockContext, api: str, org_id: str, body: dict[str, A
     return _org_view(ctx, ctx.engine.replace_record(record), True)
 
 
+async def get_chart(ctx: MockContext, api: str, org_id: str) -> Any:
+    """``GET /orgs/{api}/{org_id}/chart``: the org's usage sampled over its period, for a chart."""
+    return chart_json(ctx.engine.record(api, org_id), ctx.engine.now())
+
+
 async def reset_org(ctx: MockContext, api: str, org_id: str) -> Any:
     """``POST /orgs/{api}/{org_id}/reset``: forget the org's record; answer its fresh state."""
     ctx.engine.reset(api, org_id)
@@ -235,6 +241,7 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "resetAll": reset_all,
     "getOrg": get_org,
     "replaceOrg": replace_org,
+    "getChart": get_chart,
     "resetOrg": reset_org,
     "applyScenario": apply_scenario,
     "ingest": ingest,

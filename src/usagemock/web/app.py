@@ -36,7 +36,9 @@ from usagemock.web.gate import PREFIX, AdminGate, is_docs
 from usagemock.web.handlers import MockContext, operations
 from usagemock.web.oas31 import add_api
 from usagemock.web.origins import AdminOrigins
+from usagemock.web.panel import Panel
 from usagemock.web.paths import KeepEncodedSlashes
+from usagemock.web.requests import LogRequests, RequestLog
 
 
 def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_time) -> ASGIApp:
@@ -71,25 +73,48 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
         rng=random.Random(settings.seed),
         check_rules=settings.validate_responses,
     )
+    log = RequestLog()
+    admin_api = _connexion_app(
+        "admin",
+        admin_document(),
+        admin_operations(ctx),
+        problem_details,  # the admin API speaks RFC 9457
+        settings,
+        PREFIX,
+        security_map={"bearer": gate_checked_bearer()},
+    )
     gate = AdminGate(
-        _connexion_app(
-            "admin",
-            admin_document(),
-            admin_operations(ctx),
-            problem_details,  # the admin API speaks RFC 9457
-            settings,
-            PREFIX,
-            security_map={"bearer": gate_checked_bearer()},
+        Panel(
+            admin_api,
+            ctx,
+            log,
+            apis=settings.apis,
+            token_needed=settings.admin_token is not None,
         ),
         settings.admin_token,
         loopback=settings.loopback,
     )
     admin = AdminOrigins(gate, settings.admin_cors, loopback=settings.loopback, docs=is_docs)
     if settings.api == "all":
-        apis = {api: _open_cors(api_app(api, ctx, settings, f"/{api}")) for api in settings.apis}
+        apis = {
+            api: LogRequests(
+                _open_cors(api_app(api, ctx, settings, f"/{api}")),
+                api,
+                log,
+                real_clock,
+                base_path=f"/{api}",
+            )
+            for api in settings.apis
+        }
         app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin}, store=store)
     else:
-        public = _open_cors(api_app(settings.api, ctx, settings, ""))
+        public = LogRequests(
+            _open_cors(api_app(settings.api, ctx, settings, "")),
+            settings.api,
+            log,
+            real_clock,
+            base_path="",
+        )
         app = PrefixRouter({PREFIX[1:]: admin}, fallback=public, store=store)
     return KeepEncodedSlashes(StateAuthMode(app, "open" if policy is OPEN else "fixtures"))
 

@@ -36,9 +36,22 @@ def _routes(document: Mapping[str, Any]) -> list[tuple[re.Pattern[str], frozense
     return routes
 
 
+PANEL = f"{PREFIX}/panel"
+"""Where the control panel is (``web/panel.py``)."""
+
+
 def is_docs(path: str) -> bool:
-    """Whether ``path`` is the admin API's docs (Swagger UI, openapi.json), open to everyone."""
-    return path.startswith(f"{PREFIX}/ui") or path == f"{PREFIX}/openapi.json"
+    """Whether ``path`` is a page open to everyone, as it holds no data.
+
+    The admin API's docs (Swagger UI, openapi.json), and the control panel's page and static
+    files (its data comes from gated requests).
+    """
+    return (
+        path.startswith(f"{PREFIX}/ui")
+        or path == f"{PREFIX}/openapi.json"
+        or path in (PANEL, f"{PANEL}/")
+        or path.startswith(f"{PANEL}/static/")
+    )
 
 
 class AdminGate:

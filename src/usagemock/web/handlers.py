@@ -25,6 +25,7 @@ from usagemock.web.auth import mask
 from usagemock.web.errors import InjectedFault
 from usagemock.web.paths import restore
 from usagemock.web.prefer import Preferences, number, parse_prefer
+from usagemock.web.requests import note_org
 
 JSON = {"Content-Type": "application/json"}
 #: A response body the mock builds (the rules read any JSON object: ``usagemock.rules.Body``).
@@ -165,6 +166,7 @@ def operations(api: str, ctx: MockContext) -> dict[str, Callable[..., Any]]:
                     f"Token {mask(principal.token)} may not read org {org_id!r}; "
                     "use a token whose fixtures entry lists it under can_read.",
                 )
+        note_org(request.scope, org_id)
         record = ctx.engine.record(
             api,
             org_id,

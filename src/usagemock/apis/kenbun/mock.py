@@ -20,8 +20,10 @@ from usagemock.apis.kenbun.account import (
     usage_at,
 )
 from usagemock.apis.kenbun.facts import FACTS
+from usagemock.apis.kenbun.overview import KenbunOverview
 from usagemock.apis.sections import COUNT, DURATION, SHARE, closed, top_up
 from usagemock.domain.clock import parse_step
+from usagemock.domain.overview import Overview
 from usagemock.domain.periods import isoformat
 from usagemock.domain.records import curve_from_json, parse_stamp, stamp
 from usagemock.domain.usage import Ingest, UsageCurve
@@ -118,6 +120,7 @@ class KenbunDefinition:
     """Kenbun for the mock (see :class:`usagemock.apis.api_definition.ApiDefinition`)."""
 
     facts: ApiFacts = FACTS
+    overview: Overview[KenbunAccount] = KenbunOverview()
     operation_id = "getUsage"
     scenario_section: Mapping[str, Any] = _SECTION
     record_schema: Mapping[str, Any] = _RECORD

@@ -20,6 +20,8 @@ from usagemock.apis.timbal.account import (
     threshold_credits,
 )
 from usagemock.apis.timbal.facts import FACTS
+from usagemock.apis.timbal.overview import TimbalOverview
+from usagemock.domain.overview import Overview
 from usagemock.domain.periods import isoformat
 from usagemock.domain.records import curve_from_json, parse_stamp, stamp
 from usagemock.domain.usage import Ingest, UsageCurve
@@ -95,6 +97,7 @@ class TimbalDefinition:
     """Timbal for the mock (see :class:`usagemock.apis.api_definition.ApiDefinition`)."""
 
     facts: ApiFacts = FACTS
+    overview: Overview[TimbalAccount] = TimbalOverview()
     operation_id = "get"
     scenario_section: Mapping[str, Any] = _SECTION
     record_schema: Mapping[str, Any] = _RECORD

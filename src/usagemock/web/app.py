@@ -9,6 +9,7 @@ from typing import Any
 
 import starlette.convertors
 from connexion import AsyncApp
+from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
@@ -30,6 +31,7 @@ from usagemock.store import SQLiteStore
 from usagemock.web.admin import PREFIX, AdminGate, admin_operations, is_docs
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
 from usagemock.web.errors import install_error_handlers, send_error, timbal_error
+from usagemock.web.fastpath import FastGets
 from usagemock.web.handlers import OPERATIONS, MockContext
 from usagemock.web.oas31 import add_api
 from usagemock.web.origins import AdminOrigins
@@ -50,10 +52,17 @@ class _AnyPathConvertor(starlette.convertors.PathConvertor):
 starlette.convertors.register_url_convertor("path", _AnyPathConvertor())
 
 
-def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_time) -> ASGIApp:
+def create_app(
+    settings: Settings,
+    *,
+    real_clock: Callable[[], datetime] = real_time,
+    fast_gets: bool = True,
+) -> ASGIApp:
     """The ASGI app ``usagemock serve`` runs: the APIs in ``settings.apis`` and the admin API.
 
     ``real_clock`` is the machine's time; the mock's clock is stored state on top of it.
+    ``fast_gets`` False sends every request through connexion's full path, the reference
+    ``web/fastpath.py`` is tested against.
     """
     policy = load_access(settings.fixtures) if settings.fixtures else OPEN
     scenarios = with_user_scenarios(settings.scenarios)
@@ -94,10 +103,13 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
     )
     admin = AdminOrigins(gate, settings.admin_cors, loopback=settings.loopback, docs=is_docs)
     if settings.api == "all":
-        apis = {api: _open_cors(api_app(api, ctx, settings, f"/{api}")) for api in settings.apis}
+        apis = {
+            api: _open_cors(api_app(api, ctx, settings, f"/{api}", fast_gets=fast_gets))
+            for api in settings.apis
+        }
         app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin})
     else:
-        public = _open_cors(api_app(settings.api, ctx, settings, ""))
+        public = _open_cors(api_app(settings.api, ctx, settings, "", fast_gets=fast_gets))
         app = PrefixRouter({PREFIX[1:]: admin}, fallback=public)
     return KeepEncodedSlashes(StateAuthMode(app, "open" if policy is OPEN else "fixtures"))
 
@@ -148,7 +160,9 @@ def _check_faults(
                 )
 
 
-def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str) -> AsyncApp:
+def api_app(
+    api: str, ctx: MockContext, settings: Settings, base_path: str, *, fast_gets: bool = True
+) -> AsyncApp:
     """One API's connexion app, serving its 3.1 spec with Swagger UI at ``<base>/ui/``."""
     return _connexion_app(
         api,
@@ -156,6 +170,7 @@ def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str) -> A
         settings,
         base_path,
         security_map={"bearer": bearer_handler(ctx.policy)},
+        fast_gets=fast_gets,
     )
 
 
@@ -164,9 +179,13 @@ def _connexion_app(
     operations: Mapping[str, Callable[..., Any]],
     settings: Settings,
     base_path: str,
+    *,
+    fast_gets: bool = False,
     **options: Any,
 ) -> AsyncApp:
     app = AsyncApp(__name__)
+    if fast_gets:  # after the exception middleware, so the handler's errors leave the usual way
+        app.add_middleware(FastGets, position=MiddlewarePosition.BEFORE_SWAGGER)
     add_api(
         app,
         load_bundled(name),  # parsed once per process (specs.load_bundled caches it)

@@ -30,9 +30,11 @@ ALLOWED = {
     # state: storage and scenarios sit on the domain; the engine composes them
     "usagemock.store": {"usagemock.domain", "usagemock.errors"},
     "usagemock.scenarios": {"usagemock.domain", "usagemock.errors", "usagemock.yamlfile"},
+    "usagemock.readcache": {"usagemock.domain", "usagemock.store"},
     "usagemock.engine": {
         "usagemock.domain",
         "usagemock.store",
+        "usagemock.readcache",
         "usagemock.scenarios",
         "usagemock.errors",
     },

@@ -31,6 +31,7 @@ from usagemock.domain.usage import Ingest
 from usagemock.errors import ConfigError
 
 MEMORY = ":memory:"
+_READ = "BEGIN"  # a deferred transaction: a snapshot in WAL mode
 
 
 class StateView(Protocol):
@@ -83,6 +84,13 @@ class Store(Protocol):
     def write(self) -> AbstractContextManager[State]:
         """A write transaction, committed when the ``with`` block ends without an exception."""
 
+    def data_version(self) -> int:
+        """A number that changes whenever a write transaction commits, in any process.
+
+        Cheap, and read outside a transaction: a cache of what ``read()`` returned is current
+        while this number is the one it was before that read (see ``readcache.py``).
+        """
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -106,6 +114,7 @@ class SQLiteStore:
         # reentrant so that a nested transaction fails (SQLite refuses a second BEGIN) instead
         # of waiting for itself forever.
         self._lock = threading.RLock()
+        self._own_commits = 0  # PRAGMA data_version counts only other connections' commits
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
@@ -141,14 +150,22 @@ class SQLiteStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            if begin != _READ:
+                self._own_commits += 1
 
     def read(self) -> AbstractContextManager[StateView]:
         """A snapshot: in WAL mode a deferred transaction reads one version of the file."""
-        return self._transaction("BEGIN")
+        return self._transaction(_READ)
 
     def write(self) -> AbstractContextManager[State]:
         """IMMEDIATE takes the write lock up front, so workers queue for it instead of failing."""
         return self._transaction("BEGIN IMMEDIATE")
+
+    def data_version(self) -> int:
+        """``PRAGMA data_version`` (other connections' commits) with this connection's own."""
+        with self._lock:
+            others = self._db.execute("PRAGMA data_version").fetchone()[0]
+            return int(others) << 32 | self._own_commits
 
 
 class _SQLiteState:

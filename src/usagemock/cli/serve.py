@@ -133,6 +133,7 @@ def _log_config() -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["uvicorn"]["level"] = "WARNING"
     config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    config["formatters"]["access"]["()"] = "usagemock.cli.accesslog.AccessLine"
     return config
 
 

@@ -10,7 +10,8 @@ runs the same steps with the same objects, built once per operation instead of o
 * routing: a starlette ``Route`` on the path connexion routes it by (``starlettify_path``);
 * security: the operation's ``SecurityOperation.verification_fn`` from our ``security_map``;
 * validation: the API's parameter validator (``web/oas31.py``), on the same scope;
-* the handler, with the arguments connexion's ``prep_kwargs`` gives it, in connexion's context;
+* the handler, with the arguments connexion gives it (``_get_path_arguments`` and the context
+  security filled), in connexion's context;
 * the response: connexion's ``AsyncResponseDecorator.build_framework_response``.
 
 Anything that would not reach the handler on connexion's full path (a failed check, a query
@@ -29,7 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from connexion.context import _context, _operation, _receive, _scope
-from connexion.decorators.parameter import prep_kwargs, pythonic, sanitized, unwrap_decorators
+from connexion.decorators.parameter import (
+    CONTEXT_NAME,
+    _get_path_arguments,
+    pythonic,
+    sanitized,
+    unwrap_decorators,
+)
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.frameworks.starlette import starlettify_path
@@ -46,6 +53,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 #: The connexion context key under which a scope carries what security found (``token_info``).
 _CONTEXT = "connexion_context"
+#: What connexion's security puts into that context, and hands to handlers that name it.
+_CONTEXT_KEYS = ("user", "token_info")
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,6 @@ class _FastOperation:
     validator: Any
     handler: Callable[..., Any]
     arguments: list[str]
-    has_kwargs: bool
     sanitize: Callable[[str], str]
     responder: AsyncResponseDecorator
 
@@ -119,13 +127,19 @@ def _fast_operation(
 ) -> _FastOperation | None:
     """The short way for ``operation``, or None when it must always take the full path.
 
-    That is an operation with a request body or query parameters, or whose handler is not a
-    coroutine function (connexion runs those in a thread pool).
+    That is an operation with a request body or query parameters, whose handler is not a
+    coroutine function (connexion runs those in a thread pool), or takes an argument other
+    than path parameters and what security found.
     """
     handler = operation.function
     takes_query = any(p["in"] == "query" for p in operation.parameters)
     if operation.request_body or takes_query or not asyncio.iscoroutinefunction(handler):
         return None
+    sanitize = pythonic if options.get("pythonic_params") else sanitized
+    arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(handler))
+    path_names = {sanitize(p["name"]) for p in operation.parameters if p["in"] == "path"}
+    if has_kwargs or set(arguments) - path_names - {*_CONTEXT_KEYS, CONTEXT_NAME}:
+        return None  # an argument connexion fills from elsewhere (a body, a default)
     types = operation.get_path_parameter_types()
     route = Route(base + starlettify_path(path, types), handler, methods=["GET"])
     security = SecurityOperation.from_operation(
@@ -135,7 +149,6 @@ def _fast_operation(
     validator = options["validator_map"]["parameter"](
         operation.parameters, uri_parser=uri_parser, strict_validation=False
     )
-    arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(handler))
     responder = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=jsonifier)
     return _FastOperation(
         route,
@@ -144,8 +157,7 @@ def _fast_operation(
         validator,
         handler,
         arguments,
-        has_kwargs,
-        pythonic if options.get("pythonic_params") else sanitized,
+        sanitize,
         responder,
     )
 
@@ -162,21 +174,20 @@ async def _serve(fast: _FastOperation, scope: Scope, receive: Receive, send: Sen
     try:
         if fast.operation.security:
             await fast.verify(request)  # puts token_info into the context, as on the full path
-        fast.validator.validate(scope)
+        fast.validator.validate_request(request)  # what validate(scope) does, on this request
     except Exception:  # the full path raises it again and answers it the documented way
         return False
     _context.set(context)
     _operation.set(fast.operation)
     _receive.set(receive)
     _scope.set(scope)
-    kwargs = prep_kwargs(
-        request,
-        request_body=None,
-        files={},
-        arguments=fast.arguments,
-        has_kwargs=fast.has_kwargs,
-        sanitize=fast.sanitize,
+    # what connexion's prep_kwargs gives a handler that takes only path parameters and context
+    kwargs = _get_path_arguments(
+        request.path_params, operation=fast.operation, sanitize=fast.sanitize
     )
+    kwargs.update((key, value) for key, value in context.items() if key in fast.arguments)
+    if CONTEXT_NAME in fast.arguments:
+        kwargs[CONTEXT_NAME] = context
     response = fast.responder.build_framework_response(await fast.handler(**kwargs))
     await response(scope, receive, send)
     return True

@@ -68,7 +68,30 @@ class _FastOperation:
     handler: Callable[..., Any]
     arguments: list[str]
     sanitize: Callable[[str], str]
-    responder: AsyncResponseDecorator
+    responder: _Responder
+
+
+class _Responder(AsyncResponseDecorator):  # type: ignore[misc]
+    """connexion's response building, with the operation's content types looked up once."""
+
+    def __init__(self, produces: list[str], jsonifier: Jsonifier) -> None:
+        super().__init__(framework=StarletteFramework, jsonifier=jsonifier)
+        self._produces = frozenset(produces)
+
+    def _infer_content_type(self, data: Any, headers: Any) -> str | None:
+        """The Content-Type the handler set, when the operation declares it; else connexion's.
+
+        connexion's own reading of the headers builds typing generics on every call (a fifth
+        of the response's cost); the answer is the same whenever this shortcut answers.
+        """
+        if isinstance(headers, dict):
+            for name, value in headers.items():
+                if name.lower() == "content-type":
+                    if isinstance(value, str) and value in self._produces:
+                        return value
+                    break
+        inferred: str | None = super()._infer_content_type(data, headers)
+        return inferred
 
 
 class FastGets(SpecMiddleware):  # type: ignore[misc]
@@ -149,7 +172,7 @@ def _fast_operation(
     validator = options["validator_map"]["parameter"](
         operation.parameters, uri_parser=uri_parser, strict_validation=False
     )
-    responder = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=jsonifier)
+    responder = _Responder(operation.produces, jsonifier)
     return _FastOperation(
         route,
         operation,

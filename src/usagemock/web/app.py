@@ -12,7 +12,6 @@ from connexion import AsyncApp
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usagemock.access import OPEN, AccessPolicy, load_access
@@ -30,6 +29,7 @@ from usagemock.specs import (
 from usagemock.store import SQLiteStore
 from usagemock.web.admin import PREFIX, AdminGate, admin_operations, is_docs
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
+from usagemock.web.cors import OpenCORS
 from usagemock.web.errors import install_error_handlers, send_error, timbal_error
 from usagemock.web.fastpath import FastGets
 from usagemock.web.handlers import OPERATIONS, MockContext
@@ -104,25 +104,14 @@ def create_app(
     admin = AdminOrigins(gate, settings.admin_cors, loopback=settings.loopback, docs=is_docs)
     if settings.api == "all":
         apis = {
-            api: _open_cors(api_app(api, ctx, settings, f"/{api}", fast_gets=fast_gets))
+            api: OpenCORS(api_app(api, ctx, settings, f"/{api}", fast_gets=fast_gets))
             for api in settings.apis
         }
         app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin})
     else:
-        public = _open_cors(api_app(settings.api, ctx, settings, "", fast_gets=fast_gets))
+        public = OpenCORS(api_app(settings.api, ctx, settings, "", fast_gets=fast_gets))
         app = PrefixRouter({PREFIX[1:]: admin}, fallback=public)
     return KeepEncodedSlashes(StateAuthMode(app, "open" if policy is OPEN else "fixtures"))
-
-
-def _open_cors(app: ASGIApp) -> ASGIApp:
-    """CORS for any origin: a public API's own policy (the admin API has a closed one).
-
-    A frontend dev server on another port calls the mock from the browser: without CORS the
-    browser blocks it, and "only change the base URL" would not be true.
-    """
-    return CORSMiddleware(
-        app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["*"]
-    )
 
 
 def _check_names(settings: Settings, policy: AccessPolicy, scenarios: Mapping[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """Benchmark the usagemock server against a bare Starlette "ceiling" and Prism's static mock.
 
 Run: python bench/run.py [--api kenbun|timbal|both] [--connections 32] [--duration 10] [--json]
+                         [--before DIR]  # also the mock from another checkout, e.g. main
 
 Needs wrk (apt-get install wrk) and, for the Prism column, Node with npm: the first run installs
 @stoplight/prism-cli into bench/.peers (ignored by git); --no-prism skips it. Every server runs
@@ -39,6 +40,7 @@ SPECS = Path(__file__).resolve().parent.parent / "specs"
 TARGETS = {  # key: (label, comparison, target)
     "ratio_rps": ("mock/ceiling req/s", ">=", 0.40),
     "vs_prism": ("mock/Prism req/s", ">", 1.0),
+    "vs_before": ("mock/before req/s", ">=", 1.0),
     "p99_ms": ("mock p99 ms", "<=", 20.0),
     "startup_s": ("mock start-up s", "<=", 0.5),
     "rss_mib": ("mock RSS MiB", "<=", 80.0),
@@ -198,6 +200,8 @@ def verdicts(results: dict[str, Result]) -> dict[str, dict[str, Any]]:
     if "prism" in results:
         values["vs_prism"] = mock.rps / results["prism"].rps
     values.update(p99_ms=mock.p99_ms, startup_s=mock.startup_s, rss_mib=mock.rss_mib)
+    if "before" in results:
+        values["vs_before"] = mock.rps / results["before"].rps
     checks = {}
     for key, value in values.items():
         _, op, target = TARGETS[key]
@@ -243,13 +247,16 @@ def bench_api(api: str, args: argparse.Namespace, tmp: Path, lua: Path) -> dict[
         "ceiling": [sys.executable, str(CEILING), "--host", HOST, "--path", PATHS[api]],
     }
     commands["ceiling"] += ["--port", str(free_port()), "--body-file", str(body)]
+    if args.before:  # another checkout's code on the same interpreter, e.g. main before a change
+        before = mock_cmd(api, free_port(), tmp / f"{api}-state-before.sqlite3", 1)
+        commands["before"] = ["env", f"PYTHONPATH={args.before / 'src'}", *before]
     if args.prism:
         commands["prism"] = prism_cmd(api, free_port())
     results = {}
     for name, cmd in commands.items():
         port = cmd[cmd.index("--port") + 1]
         url = f"http://{HOST}:{port}{PATHS[api]}"
-        runs = 1 if name in ("mock w2", "prism") else args.startup_runs
+        runs = args.startup_runs if name in ("mock", "ceiling") else 1
         procs: list[subprocess.Popen[bytes]] = []
         try:
             pid, startup = start_timed(cmd, url, tmp / f"{api}-{name}.log", runs, procs)
@@ -274,6 +281,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--startup-runs", type=int, default=3)
     parser.add_argument("--no-prism", dest="prism", action="store_false", help="skip Prism")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run the mock from this checkout (e.g. `git archive main | tar -x -C DIR`)",
+    )
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = parser.parse_args()
     args.threads = min(args.threads, args.connections)
@@ -302,7 +314,7 @@ def main() -> int:
                 if r.non2xx or r.socket_errors
             ]
     summary = {
-        "config": {k: v for k, v in vars(args).items() if k != "json"},
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "loadavg_after": os.getloadavg()[0],
         "apis": runs,
         "notes": notes,

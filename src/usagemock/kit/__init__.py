@@ -7,8 +7,9 @@ It depends on the specs, the rules and schemathesis, never on the mock: ``usagem
 from __future__ import annotations
 
 from usagemock.kit.events import Event, Finding, RunFinished, RunStarted, StageFinished
+from usagemock.kit.plan import DEFAULT_MAX_EXAMPLES, DEFAULT_SAMPLES, Plan
 from usagemock.kit.report import JUnitReport, TerminalReport
-from usagemock.kit.runner import DEFAULT_MAX_EXAMPLES, DEFAULT_SAMPLES, Plan, run
+from usagemock.kit.runner import run
 from usagemock.kit.targets import Target, TargetError
 from usagemock.rules import DEFAULT_CLOCK_SKEW
 

@@ -32,7 +32,7 @@ from usagemock.kit.targets import TargetError
 from usagemock.specs import AUTH_MODE_HEADER, load_bundled
 
 if TYPE_CHECKING:
-    from usagemock.kit.runner import Plan
+    from usagemock.kit.plan import Plan
 
 OPEN = "open"
 #: The checks that judge which tokens a server accepts (``ignored_auth`` is schemathesis').

@@ -7,9 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-import starlette.convertors
 from connexion import AsyncApp
-from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,29 +25,16 @@ from usagemock.specs import (
     named_examples,
 )
 from usagemock.store import SQLiteStore
-from usagemock.web.admin import PREFIX, AdminGate, admin_operations, is_docs
+from usagemock.web.admin import admin_operations
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
 from usagemock.web.cors import OpenCORS
 from usagemock.web.errors import install_error_handlers, send_error, timbal_error
 from usagemock.web.fastpath import FastGets
+from usagemock.web.gate import PREFIX, AdminGate, is_docs
 from usagemock.web.handlers import OPERATIONS, MockContext
-from usagemock.web.oas31 import add_api
+from usagemock.web.oas31 import add_after_errors, add_api
 from usagemock.web.origins import AdminOrigins
 from usagemock.web.paths import KeepEncodedSlashes
-
-
-class _AnyPathConvertor(starlette.convertors.PathConvertor):
-    """starlette's ``path`` convertor, matching newlines too.
-
-    connexion mounts each API with ``Mount(base_path)``, whose ``{path:path}`` is ``.*`` and stops
-    at a newline: ``/orgs/%0A/billing/overage`` would miss every route and get a 404 the spec
-    does not document, though ``org_id`` is any string.
-    """
-
-    regex = "(?s:.*)"
-
-
-starlette.convertors.register_url_convertor("path", _AnyPathConvertor())
 
 
 def create_app(
@@ -174,7 +159,7 @@ def _connexion_app(
 ) -> AsyncApp:
     app = AsyncApp(__name__)
     if fast_gets:  # after the exception middleware, so the handler's errors leave the usual way
-        app.add_middleware(FastGets, position=MiddlewarePosition.BEFORE_SWAGGER)
+        add_after_errors(app, FastGets)
     add_api(
         app,
         load_bundled(name),  # parsed once per process (specs.load_bundled caches it)

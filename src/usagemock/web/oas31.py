@@ -12,27 +12,107 @@ touching the document:
 * an ``Operation`` whose parameters show connexion's router and handler-argument casting one
   type name (or none to cast to), while the parameter validator still checks the original schema.
 
-It uses two connexion internals, ``ConnexionMiddleware.options`` and ``middleware.main.API``, which
-is why pyproject pins connexion to 3.3.x; tests/web/test_oas31.py pins the behaviour.
+It also holds the other places where the mock leans on connexion's inner workings: the
+bearer security handler the APIs' auth plugs in (:func:`bearer_security`), the ``path``
+route convertor connexion's mounts use (:class:`AnyPathConvertor`), and the parts of an
+operation the short way for body-less GETs (web/fastpath.py) reuses (:class:`OperationParts`).
+
+This is the only module that uses connexion internals, which is why pyproject pins connexion to
+3.3.x. Each is listed here and in :data:`INTERNALS`; tests/web/test_connexion_internals.py
+fails, naming the one that went, when an upgrade drops one, and tests/web/test_oas31.py pins the
+behaviour. The internals relied on:
+
+* ``connexion.middleware.main.ConnexionMiddleware.apis``: :func:`add_api` appends the API.
+* ``connexion.middleware.main.ConnexionMiddleware.middleware_stack``: None until the app starts.
+* ``connexion.middleware.main.ConnexionMiddleware.options``: the app's options, to merge into.
+* ``connexion.middleware.main._Options.replace``: merges options, as ``AsyncApp.add_api`` does.
+* ``connexion.middleware.main.API``: one registered API, as ``AsyncApp.add_api`` makes it.
+* ``connexion.spec.OpenAPISpecification._validate_spec``: the 3.0 check, replaced by the 3.1 one.
+* ``connexion.spec.OpenAPISpecification.operation_cls``: makes our operations.
+* ``connexion.operations.OpenAPIOperation._parameters``: the parameters, given one-type views.
+* ``connexion.operations.OpenAPIOperation.get_path_parameter_types``: route converters.
+* ``connexion.uri_parsing.OpenAPIURIParser.__init__``: takes ``(param_defns, body_defn)``.
+* ``connexion.utils.coerce_type``: coerces a header as the URI parser does a query value.
+* ``connexion.validators.AbstractRequestBodyValidator._schema``: the body's schema.
+* ``connexion.validators.AbstractRequestBodyValidator._nullable``: whether a body may be null.
+* ``connexion.validators.JSONRequestBodyValidator._parse``: reads the body (errors widened).
+* ``connexion.validators.JSONRequestBodyValidator._validate``: validates it (with 2020-12).
+* ``connexion.validators.FormDataValidator._validator``: the form validator (2020-12).
+* ``connexion.validators.MultiPartFormDataValidator._validator``: likewise, multipart.
+* ``connexion.validators.JSONResponseBodyValidator.validator``: the response validator.
+* ``connexion.validators.JSONResponseBodyValidator._validate``: validates a response body.
+* ``connexion.validators.ParameterValidator.validate_parameter``: validates one parameter.
+* ``connexion.validators.ParameterValidator.validate_header_parameter``: one header.
+* ``connexion.security.BearerSecurityHandler._resolve_func``: the token check to call.
+* ``connexion.security.BearerSecurityHandler.get_auth_header_value``: reads the header.
+* ``connexion.security.BearerSecurityHandler._accepts_kwarg``: remembered (see the handler).
+* ``starlette.convertors.PathConvertor``: the ``{path:path}`` convertor of connexion's mounts,
+  replaced process-wide with :class:`AnyPathConvertor` (a monkey patch).
+
+and, for the short way of body-less GETs (:class:`OperationParts`, used by web/fastpath.py):
+
+* ``connexion.middleware.abstract.SpecMiddleware``: a middleware connexion hands each API to.
+* ``connexion.middleware.MiddlewarePosition``: where :func:`add_after_errors` inserts one.
+* ``connexion.middleware.security.SecurityOperation.from_operation``: an operation's security.
+* ``connexion.middleware.security.SecurityOperation.verification_fn``: its check.
+* ``connexion.validators.ParameterValidator.validate_request``: validates a built request.
+* ``connexion.validators.ParameterValidator.uri_parser``: the parser it reads parameters with.
+* ``connexion.utils.inspect_function_arguments``: the handler's argument names.
+* ``connexion.decorators.parameter.unwrap_decorators``: the handler under its decorators.
+* ``connexion.decorators.parameter._get_path_arguments``: the handler's path arguments.
+* ``connexion.decorators.parameter.CONTEXT_NAME``: the argument that takes the whole context.
+* ``connexion.decorators.parameter.sanitized``: argument names, as connexion makes them.
+* ``connexion.decorators.parameter.pythonic``: the same with ``pythonic_params``.
+* ``connexion.decorators.response.AsyncResponseDecorator.build_framework_response``: the
+  response from what the handler returned.
+* ``connexion.decorators.response.AsyncResponseDecorator._infer_content_type``: its content
+  type, answered first from the content types looked up once.
+* ``connexion.frameworks.starlette.Starlette``: the framework that response is built for.
+* ``connexion.frameworks.starlette.starlettify_path``: the path connexion routes an operation by.
+* ``connexion.context._context``: the request's context, which handlers read.
+* ``connexion.context._operation``: the operation, which response building reads.
+* ``connexion.context._receive``: the request's receive channel.
+* ``connexion.context._scope``: the request's scope, which handlers read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
+import functools
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import starlette.convertors
 from connexion import AsyncApp
+from connexion.context import _context, _operation, _receive, _scope
 from connexion.datastructures import MediaTypeDict
+from connexion.decorators.parameter import (
+    CONTEXT_NAME,
+    _get_path_arguments,
+    pythonic,
+    sanitized,
+    unwrap_decorators,
+)
+from connexion.decorators.response import AsyncResponseDecorator
 from connexion.exceptions import BadRequestProblem, NonConformingResponseBody, TypeValidationError
+from connexion.frameworks.starlette import Starlette as StarletteFramework
+from connexion.frameworks.starlette import starlettify_path
+from connexion.jsonifier import Jsonifier
+from connexion.lifecycle import ConnexionRequest
+from connexion.middleware import MiddlewarePosition
+from connexion.middleware.abstract import SpecMiddleware as SpecMiddleware  # web/fastpath.py's base
 from connexion.middleware.main import API
+from connexion.middleware.security import SecurityOperation
 from connexion.operations import OpenAPIOperation
+from connexion.security import BearerSecurityHandler, SecurityHandlerFactory
 from connexion.spec import OpenAPISpecification
 from connexion.uri_parsing import OpenAPIURIParser
-from connexion.utils import coerce_type
+from connexion.utils import coerce_type, inspect_function_arguments
 from connexion.validators import (
     FormDataValidator,
     JSONRequestBodyValidator,
@@ -43,9 +123,88 @@ from connexion.validators import (
 )
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import extend
+from starlette.types import Receive, Scope
 
 from usagemock.errors import SpecError
 from usagemock.specs import lint, load_document
+
+
+@dataclass(frozen=True)
+class Internal:
+    """A connexion (or starlette) name this module relies on though no documented API offers it."""
+
+    owner: str
+    """The module or class that has it, dotted (``connexion.spec.OpenAPISpecification``)."""
+    name: str
+    set_in_init: bool = False
+    """Whether it is an instance attribute the owner's ``__init__`` sets (not on the class)."""
+
+    @property
+    def dotted(self) -> str:
+        """``owner.name``, as the module docstring lists it."""
+        return f"{self.owner}.{self.name}"
+
+
+_MIDDLEWARE = "connexion.middleware.main.ConnexionMiddleware"
+_SPEC = "connexion.spec.OpenAPISpecification"
+_OPERATION = "connexion.operations.OpenAPIOperation"
+_BODY = "connexion.validators.AbstractRequestBodyValidator"
+_JSON_BODY = "connexion.validators.JSONRequestBodyValidator"
+_JSON_RESPONSE = "connexion.validators.JSONResponseBodyValidator"
+_PARAMETERS = "connexion.validators.ParameterValidator"
+_BEARER = "connexion.security.BearerSecurityHandler"
+_SECURITY_OPERATION = "connexion.middleware.security.SecurityOperation"
+_PARAMETER_DECORATOR = "connexion.decorators.parameter"
+_RESPONSE_DECORATOR = "connexion.decorators.response.AsyncResponseDecorator"
+
+INTERNALS = (
+    Internal(_MIDDLEWARE, "apis", set_in_init=True),
+    Internal(_MIDDLEWARE, "middleware_stack", set_in_init=True),
+    Internal(_MIDDLEWARE, "options", set_in_init=True),
+    Internal("connexion.middleware.main._Options", "replace"),
+    Internal("connexion.middleware.main", "API"),
+    Internal(_SPEC, "_validate_spec"),
+    Internal(_SPEC, "operation_cls"),
+    Internal(_OPERATION, "_parameters", set_in_init=True),
+    Internal(_OPERATION, "get_path_parameter_types"),
+    Internal("connexion.uri_parsing.OpenAPIURIParser", "__init__"),
+    Internal("connexion.utils", "coerce_type"),
+    Internal(_BODY, "_schema", set_in_init=True),
+    Internal(_BODY, "_nullable", set_in_init=True),
+    Internal(_JSON_BODY, "_parse"),
+    Internal(_JSON_BODY, "_validate"),
+    Internal("connexion.validators.FormDataValidator", "_validator"),
+    Internal("connexion.validators.MultiPartFormDataValidator", "_validator"),
+    Internal(_JSON_RESPONSE, "validator"),
+    Internal(_JSON_RESPONSE, "_validate"),
+    Internal(_PARAMETERS, "validate_parameter"),
+    Internal(_PARAMETERS, "validate_header_parameter"),
+    Internal(_BEARER, "_resolve_func"),
+    Internal(_BEARER, "get_auth_header_value"),
+    Internal(_BEARER, "_accepts_kwarg"),
+    Internal("starlette.convertors", "PathConvertor"),
+    Internal("connexion.middleware.abstract", "SpecMiddleware"),
+    Internal("connexion.middleware", "MiddlewarePosition"),
+    Internal(_SECURITY_OPERATION, "from_operation"),
+    Internal(_SECURITY_OPERATION, "verification_fn", set_in_init=True),
+    Internal(_PARAMETERS, "validate_request"),
+    Internal(_PARAMETERS, "uri_parser", set_in_init=True),
+    Internal("connexion.utils", "inspect_function_arguments"),
+    Internal(_PARAMETER_DECORATOR, "unwrap_decorators"),
+    Internal(_PARAMETER_DECORATOR, "_get_path_arguments"),
+    Internal(_PARAMETER_DECORATOR, "CONTEXT_NAME"),
+    Internal(_PARAMETER_DECORATOR, "sanitized"),
+    Internal(_PARAMETER_DECORATOR, "pythonic"),
+    Internal(_RESPONSE_DECORATOR, "build_framework_response"),
+    Internal(_RESPONSE_DECORATOR, "_infer_content_type"),
+    Internal("connexion.frameworks.starlette", "Starlette"),
+    Internal("connexion.frameworks.starlette", "starlettify_path"),
+    Internal("connexion.context", "_context"),
+    Internal("connexion.context", "_operation"),
+    Internal("connexion.context", "_receive"),
+    Internal("connexion.context", "_scope"),
+)
+"""Every connexion internal this module relies on (the module docstring says what for)."""
 
 
 def _reject_write_only(
@@ -375,3 +534,157 @@ def add_api(
         uri_parser_class=URIParser31, validator_map=validators, **options
     )
     middleware.apis.append(API(specification, base_path=base_path, name=name, **merged.__dict__))
+
+
+Verify = Callable[[str], dict[str, Any] | None]
+"""A bearer token to the principal connexion hands the handler, or None to refuse it (401)."""
+ReadCredentials = Callable[[Sequence[str]], tuple[str, str] | None]
+"""A request's Authorization values to ``(scheme, credential)``, or None when there is none."""
+
+
+def bearer_security(verify: Verify, read: ReadCredentials) -> type[BearerSecurityHandler]:
+    """A connexion security handler for ``scheme: bearer``: ``read`` the header, ``verify`` it.
+
+    connexion itself answers a missing header, another scheme or a blank token with 401.
+    """
+
+    class PolicyBearerHandler(BearerSecurityHandler):  # type: ignore[misc]
+        def _resolve_func(self, security_scheme: dict[str, Any]) -> Any:
+            return verify
+
+        @staticmethod
+        def get_auth_header_value(request: Any) -> tuple[str | None, str | None]:
+            return read(request.headers.getlist("authorization")) or (None, None)
+
+        # connexion asks this twice per request and answers with inspect.signature each time
+        # (8% of a request's CPU in the benchmark); ``verify`` never changes, so remember it.
+        _accepts_kwarg = staticmethod(functools.cache(BearerSecurityHandler._accepts_kwarg))
+
+    return PolicyBearerHandler
+
+
+class AnyPathConvertor(starlette.convertors.PathConvertor):
+    """starlette's ``path`` convertor, matching newlines too.
+
+    connexion mounts each API with ``Mount(base_path)``, whose ``{path:path}`` is ``.*`` and stops
+    at a newline: ``/orgs/%0A/billing/overage`` would miss every route and get a 404 the spec
+    does not document, though ``org_id`` is any string.
+    """
+
+    regex = "(?s:.*)"
+
+
+# Process-wide (starlette keeps one table of convertors): every app that imports the adapter
+# routes this way, which is what every API here needs.
+starlette.convertors.register_url_convertor("path", AnyPathConvertor())
+
+
+# -- The short way for body-less GETs (web/fastpath.py) ------------------------------------------
+
+
+class OperationParts:
+    """What connexion runs for one operation's request, built once instead of per request.
+
+    The same objects its middlewares and decorators use: the security operation's check, the
+    parameter validator, the path arguments and context its parameter decorator hands the
+    handler, and its response building (with the content types looked up once).
+    """
+
+    def __init__(self, operation: Any, factory: SecurityHandlerFactory, options: Any) -> None:
+        self.operation = operation
+        self.handler: Callable[..., Awaitable[Any]] = operation.function
+        self.route_path = starlettify_path(operation.path, operation.get_path_parameter_types())
+        security = SecurityOperation.from_operation(
+            operation, next_app=None, security_handler_factory=factory
+        )
+        self._verify = security.verification_fn if operation.security else None
+        uri_parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
+        self._validator = options["validator_map"]["parameter"](
+            operation.parameters, uri_parser=uri_parser, strict_validation=False
+        )
+        self._sanitize = pythonic if options.get("pythonic_params") else sanitized
+        self._arguments, self._has_kwargs = inspect_function_arguments(
+            unwrap_decorators(self.handler)
+        )
+        self._responder = _Responder(operation.produces, options.get("jsonifier") or Jsonifier())
+
+    def takes_only_path_and_context(self) -> bool:
+        """Whether the handler is a coroutine function taking only what :meth:`arguments` gives.
+
+        Others (a body, query parameters, a default to fill, a sync handler connexion runs in a
+        thread pool) take the full path.
+        """
+        operation = self.operation
+        path = {self._sanitize(p["name"]) for p in operation.parameters if p["in"] == "path"}
+        takes_query = any(p["in"] == "query" for p in operation.parameters)
+        other = set(self._arguments) - path - {"user", "token_info", CONTEXT_NAME}
+        return not (
+            operation.request_body
+            or takes_query
+            or self._has_kwargs
+            or other
+            or not asyncio.iscoroutinefunction(self.handler)
+        )
+
+    def request(self, scope: Scope) -> ConnexionRequest:
+        """Connexion's request for ``scope``, reading parameters as the validator does."""
+        return ConnexionRequest(scope, uri_parser=self._validator.uri_parser)
+
+    async def check(self, request: ConnexionRequest) -> None:
+        """Security, then parameter validation; raises as the full path's middlewares raise.
+
+        Security puts what it found (``token_info``) into the request's connexion context.
+        """
+        if self._verify is not None:
+            await self._verify(request)
+        self._validator.validate_request(request)
+
+    def enter(self, scope: Scope, receive: Receive) -> None:
+        """Set connexion's context for the handler, as its ContextMiddleware does."""
+        _context.set(scope["extensions"]["connexion_context"])
+        _operation.set(self.operation)
+        _receive.set(receive)
+        _scope.set(scope)
+
+    def arguments(self, request: ConnexionRequest) -> dict[str, Any]:
+        """What connexion's parameter decorator passes a handler of path parameters and context."""
+        kwargs: dict[str, Any] = _get_path_arguments(
+            request.path_params, operation=self.operation, sanitize=self._sanitize
+        )
+        context = request.context
+        kwargs.update((key, value) for key, value in context.items() if key in self._arguments)
+        if CONTEXT_NAME in self._arguments:
+            kwargs[CONTEXT_NAME] = context
+        return kwargs
+
+    def respond(self, result: Any) -> Any:
+        """The starlette response connexion builds from what the handler returned."""
+        return self._responder.build_framework_response(result)
+
+
+class _Responder(AsyncResponseDecorator):  # type: ignore[misc]
+    """connexion's response building, with the operation's content types looked up once."""
+
+    def __init__(self, produces: list[str], jsonifier: Jsonifier) -> None:
+        super().__init__(framework=StarletteFramework, jsonifier=jsonifier)
+        self.declared = frozenset(produces)
+
+    def _infer_content_type(self, data: Any, headers: Any) -> str | None:
+        """The Content-Type the handler set, when the operation declares it; else connexion's.
+
+        connexion's own reading of the headers builds typing generics on every call (a fifth
+        of the response's cost); the answer is the same whenever this shortcut answers.
+        """
+        if isinstance(headers, dict):
+            for name, value in headers.items():
+                if name.lower() == "content-type":
+                    if isinstance(value, str) and value in self.declared:
+                        return value
+                    break
+        inferred: str | None = super()._infer_content_type(data, headers)
+        return inferred
+
+
+def add_after_errors(app: AsyncApp, middleware: type) -> None:
+    """Put ``middleware`` right after connexion's exception middleware, before Swagger UI."""
+    app.add_middleware(middleware, position=MiddlewarePosition.BEFORE_SWAGGER)

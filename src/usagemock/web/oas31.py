@@ -341,6 +341,32 @@ class TextResponseValidator(TextResponseBodyValidator, JSONResponseValidator):  
 ORIGINAL_SCHEMA = "x-usagemock-original-schema"
 
 
+_SCALARS = (str, int, float, bool)
+_problems: OrderedDict[tuple[int, type, Any], tuple[Any, str | None]] = OrderedDict()
+
+
+def _problem(schema: Any, value: Any) -> str | None:
+    """What is wrong with ``value`` under ``schema`` (:func:`describe`), or None.
+
+    Remembered for scalar values: a client asks for the same org id again and again, and
+    running the validator was a tenth of a short-way request. Keyed by the value's type too
+    (``1``, ``1.0`` and ``True`` are equal keys otherwise), and the schema is held, as in
+    :func:`compiled`, so its id cannot be reused while remembered.
+    """
+    if not isinstance(value, _SCALARS):
+        error = next(compiled(schema).iter_errors(value), None)
+        return None if error is None else describe(error)
+    key = (id(schema), type(value), value)
+    hit = _problems.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    error = next(compiled(schema).iter_errors(value), None)
+    _problems[key] = (schema, None if error is None else describe(error))
+    if len(_problems) > _CACHE_SIZE * 4:
+        _problems.popitem(last=False)
+    return _problems[key][1]
+
+
 class Parameter31Validator(ParameterValidator):  # type: ignore[misc]
     """Path, query, header and cookie parameters, validated with 2020-12."""
 
@@ -354,10 +380,10 @@ class Parameter31Validator(ParameterValidator):  # type: ignore[misc]
                 return f"Missing {parameter_type} parameter '{param['name']}'"
             return None
         schema = param.get(ORIGINAL_SCHEMA, param.get("schema", {}))
-        error = next(compiled(schema).iter_errors(value), None)
-        if error is None:
+        problem = _problem(schema, value)
+        if problem is None:
             return None
-        return f"Invalid {parameter_type} parameter '{param['name']}': {describe(error)}"
+        return f"Invalid {parameter_type} parameter '{param['name']}': {problem}"
 
     def validate_header_parameter(self, param: Mapping[str, Any], request: Any) -> str | None:
         """Coerce a header from its one-type view, then validate it against the original schema."""

@@ -89,3 +89,37 @@ def test_access_log_middleware_writes_uvicorns_line(
 
 async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class _Flushes(io.StringIO):
+    """A stream that counts its flushes and what was written by each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushed: list[str] = []
+
+    def flush(self) -> None:
+        self.flushed.append(self.getvalue())
+
+
+def test_lines_of_one_loop_turn_go_out_in_one_flush_at_its_end() -> None:
+    """Concurrent requests' lines are flushed together, once the turn that wrote them is over."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def ignore(message: Message) -> None:
+        pass
+
+    stream = _Flushes()
+    log = AccessLog(app, stream)
+    scope = {"type": "http", "method": "GET", "path": "/usage", "query_string": b""}
+    scope.update(http_version="1.1", client=("127.0.0.1", 1), headers=[])
+
+    async def three_requests() -> None:
+        await asyncio.gather(*(log(dict(scope), _no_body, ignore) for _ in range(3)))
+
+    asyncio.run(three_requests())
+    assert len(stream.flushed) == 1, "one flush for the turn, not one per line"
+    assert stream.flushed[0].count("\n") == 3, "after all three lines"

@@ -3,13 +3,15 @@
 Logging one line through uvicorn's access logger costs about 15 us (a ``LogRecord``, the
 logging module's locks and look-ups, uvicorn's formatter copying the record), a tenth of a
 request's CPU under load (issue 15). When the log goes to a file or a pipe, :class:`AccessLog`
-writes the same line from the ASGI side instead, when the response starts, as uvicorn does; on a
-terminal uvicorn's own logger keeps writing it, in colour, with :class:`AccessLine`, which
-builds the plain line in one step when colours are off.
+writes the same line from the ASGI side instead, when the response starts, as uvicorn does, and
+flushes once per turn of the event loop rather than once per line; on a terminal uvicorn's own
+logger keeps writing it, in colour, with :class:`AccessLine`, which builds the plain line in one
+step when colours are off.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import http
 import logging
@@ -56,6 +58,22 @@ class AccessLog:
     def __init__(self, app: ASGIApp, stream: TextIO) -> None:
         self._app = app
         self._stream = stream
+        self._flush_due = False
+
+    def _write(self, line: str) -> None:
+        """Write ``line``; flush once the event loop has run what is ready now.
+
+        Lines written in one turn of the loop (many, under load) go out in one write instead of
+        one each, and every line still shows as soon as its turn is over.
+        """
+        self._stream.write(line)
+        if not self._flush_due:
+            self._flush_due = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_due = False
+        self._stream.flush()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; write its line as the response's status goes out."""
@@ -73,8 +91,7 @@ class AccessLog:
                     scope["http_version"],
                     message["status"],
                 )
-                self._stream.write(line + "\n")
-                self._stream.flush()  # as logging's StreamHandler does: the line shows at once
+                self._write(line + "\n")
             await send(message)
 
         await self._app(scope, receive, send_logged)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from usagemock.rules import violations
+from usagemock.apis import violations
 
 NOW = "2026-03-17T14:30:00Z"
 

@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from usagemock.apis import moment_violations, series_violations, violations
 from usagemock.domain.clock import parse_step
 from usagemock.domain.faults import Fault
 from usagemock.domain.periods import isoformat
 from usagemock.engine import Engine
-from usagemock.rules import Answer, moment_violations, series_violations, violations
+from usagemock.rules import Answer
 from usagemock.scenarios import load_scenarios
 from usagemock.store import MEMORY, SQLiteStore
 from usagemock.web.handlers import body_now

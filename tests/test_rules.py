@@ -11,18 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SettableClock, bearer, in_process_client
-from usagemock.rules import (
-    KENBUN,
-    MOMENTS,
-    RULES,
-    SERIES,
-    TIMBAL,
-    Answer,
-    Kind,
-    moment_violations,
-    series_violations,
-    violations,
-)
+from usagemock.apis import facts, moment_violations, names, series_violations, violations
+from usagemock.apis.kenbun.rules import KENBUN
+from usagemock.apis.timbal.rules import TIMBAL
+from usagemock.rules import Answer, Kind
 
 GOOD_TIMBAL: dict[str, Any] = {
     "enabled": True,
@@ -259,15 +251,14 @@ def test_series_rules_allow_what_the_docs_leave_open() -> None:
 
 def test_every_rule_names_its_kind_and_source() -> None:
     """Each rule quotes the vendor (documented, inferred) or says why it is ours (assumed)."""
-    for table in (RULES, MOMENTS, SERIES):
-        for rules in table.values():
-            for rule in rules:
-                source = rule.source
-                assert source.quote, rule.name
-                if source.kind is Kind.INFERRED:
-                    assert source.reasoning and source.document, rule.name
-                if source.kind is Kind.DOCUMENTED:
-                    assert source.document, rule.name
-                if source.kind is Kind.ASSUMED:
-                    assert source.reasoning, rule.name
-                assert source.cite().startswith(source.kind.value)
+    for api in names():
+        for rule in facts(api).every_rule():
+            source = rule.source
+            assert source.quote, rule.name
+            if source.kind is Kind.INFERRED:
+                assert source.reasoning and source.document, rule.name
+            if source.kind is Kind.DOCUMENTED:
+                assert source.document, rule.name
+            if source.kind is Kind.ASSUMED:
+                assert source.reasoning, rule.name
+            assert source.cite().startswith(source.kind.value)

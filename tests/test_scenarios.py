@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import bearer, in_process_client
+from usagemock.apis import violations
+from usagemock.apis.timbal.account import TimbalAccount
 from usagemock.domain.periods import calendar_month, monthly_period
 from usagemock.domain.records import OrgRecord
-from usagemock.domain.timbal import TimbalAccount
 from usagemock.engine import Engine
 from usagemock.errors import FixtureError
-from usagemock.rules import violations
 from usagemock.scenarios import load_scenarios
 from usagemock.store import MEMORY, SQLiteStore
 from usagemock.web.handlers import body_now

@@ -11,14 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from usagemock.apis.kenbun.account import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
+from usagemock.apis.timbal.account import TimbalAccount, TimbalPlan
 from usagemock.domain.clock import ClockState
 from usagemock.domain.faults import Fault
-from usagemock.domain.kenbun import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
-from usagemock.domain.records import OrgRecord, from_json, to_json
-from usagemock.domain.timbal import TimbalAccount, TimbalPlan
+from usagemock.domain.records import OrgRecord
 from usagemock.domain.usage import Ingest, UsageCurve
 from usagemock.errors import ConfigError
 from usagemock.store import MEMORY, SQLiteStore
+from usagemock.stored import from_json, to_json
 
 # Stored moments have whole seconds in UTC, as both APIs report them.
 moments = st.datetimes(

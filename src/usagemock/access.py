@@ -1,8 +1,9 @@
 """Who may see what: bearer tokens, the org each belongs to, and the org ids each may read.
 
-With no fixtures file every token works: for Kenbun it maps to an org of its own, and for Timbal
-it may read any org id. A fixtures file names tokens on purpose, so 401, 400 and 403 can be
-exercised: any token it does not name is rejected.
+With no fixtures file every token works: in an API whose requests name no org it stands for an
+org of its own, and in one whose paths name the org it may read any org id. A fixtures file
+names tokens on purpose, so 401, 400 and 403 can be exercised: any token it does not name is
+rejected.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ class Principal:
     org_from_token: bool
     """Open mode: the token's org is derived from the token itself, deterministically."""
     readable: frozenset[str] | None
-    """Timbal org ids the token may read; None means any."""
+    """Org ids the token may read where a request names the org; None means any."""
     scenario: str | None = None
     """The scenario the fixtures file starts this token's orgs in, if any."""
 
     def may_read(self, org_id: str) -> bool:
-        """Whether this token may read Timbal org ``org_id``."""
+        """Whether this token may read org ``org_id`` (named in a request's path)."""
         return self.readable is None or org_id in self.readable
 
 
@@ -88,7 +89,8 @@ _TOKEN_ENTRY = {
             "description": "the scenario this token's orgs start in",
         },
         "can_read": {
-            "description": "Timbal org ids the token may read, or '*' for all",
+            "description": "org ids the token may read (in APIs whose paths name the org), "
+            "or '*' for all",
             "oneOf": [
                 {"const": ANY_ORG},
                 {"type": "array", "items": {"type": "string", "minLength": 1}},

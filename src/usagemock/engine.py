@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from usagemock.domain import kenbun, timbal
+from usagemock.apis import definition
 from usagemock.domain.clock import FIRST_YEAR, LAST_YEAR, ClockState, Step, in_calendar
 from usagemock.domain.faults import Fault
 from usagemock.domain.periods import isoformat
@@ -45,10 +45,10 @@ class StateConflict(UsageMockError):
 
 @dataclass(frozen=True)
 class OrgFixture:
-    """What a fixtures file says about one org id (for both APIs)."""
+    """What a fixtures file says about one org id (for every API)."""
 
     name: str | None = None
-    """The org's name (Kenbun's ``org_name``) instead of a generated one."""
+    """The org's name instead of a generated one (for an API whose orgs have names)."""
     scenario: str | None = None
     """The scenario the org starts in, applied when it first gets a record."""
 
@@ -150,10 +150,8 @@ class Engine:
 
     def generated(self, api: str, org_id: str) -> OrgRecord:
         """The org as the seed makes it, with the name its fixture gives it, before any change."""
-        if api == "kenbun":
-            name = self._fixture(org_id).name
-            return OrgRecord(kenbun.generate_account(org_id, self.seed, name))
-        return OrgRecord(timbal.generate_account(org_id, self.seed))
+        name = self._fixture(org_id).name
+        return OrgRecord(definition(api).generate(org_id, self.seed, name))
 
     def _fixture(self, org_id: str) -> OrgFixture:
         return self.fixtures.get(org_id) or OrgFixture()
@@ -221,7 +219,7 @@ class Engine:
         )
 
     def ingest(self, api: str, org_id: str, amount: int, at: datetime | None = None) -> OrgRecord:
-        """Add usage (Kenbun events, Timbal credits) to an org, now or at ``at``.
+        """Add usage (whatever the API counts: events, credits) to an org, now or at ``at``.
 
         The org's ingests stay within :data:`MAX_INGESTED` in all, so every sum the APIs report
         fits their int64 fields; checked inside the write, so parallel ingests cannot both pass.

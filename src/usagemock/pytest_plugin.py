@@ -12,7 +12,6 @@ top; the mock and the kit are imported inside the fixtures and the test that nee
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import socket
@@ -52,8 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--usagemock-api",
         action="append",
-        choices=("timbal", "kenbun"),
-        help="API served at --usagemock-url (repeatable only when it serves both at /<api>).",
+        help="API served at --usagemock-url (repeatable only when it serves them all at /<api>).",
     )
     group.addoption("--usagemock-token", help="Bearer token; default: USAGEMOCK_TOKEN.")
     group.addoption(
@@ -104,7 +102,7 @@ def usagemock_server(
     port = _free_port()
     args = [sys.executable, "-m", "usagemock", "serve", "--port", str(port), "--no-access-log"]
     for name in ("api", "seed", "fixtures", "now", "scenario"):
-        if options.get(name) is not None:  # --scenario only when asked: older mocks lack it
+        if options.get(name) is not None:  # what the marker leaves out keeps its default
             args += [f"--{name}", str(options[name])]
     # Its own working directory: a mock that keeps state in a file keeps it there, not in ours.
     workdir = tmp_path_factory.mktemp("usagemock-server")
@@ -143,12 +141,10 @@ def _wait_listening(process: subprocess.Popen[str], port: int) -> None:
 def usagemock_app(request: pytest.FixtureRequest) -> Any:
     """The mock as an in-process ASGI app, configured by the ``usagemock`` marker."""
     from usagemock.cli.test import throwaway
-    from usagemock.settings import Settings, build_settings
+    from usagemock.settings import build_settings
     from usagemock.web.app import create_app
 
     options = _options(request)
-    if "scenario" in options and "scenario" not in {f.name for f in dataclasses.fields(Settings)}:
-        pytest.fail("usagemock: this mock has no scenarios yet; drop scenario=", pytrace=False)
     options.setdefault("api", "all")
     return create_app(throwaway(build_settings({}, options)))
 
@@ -161,10 +157,16 @@ def pytest_collection_modifyitems(
     url = config.getoption("usagemock_url")
     if url is None:  # given, even as "": an unset variable must not silently test nothing
         return
-    apis = config.getoption("usagemock_api")
-    if not apis:
-        raise pytest.UsageError("usagemock: --usagemock-url needs --usagemock-api timbal|kenbun")
+    from usagemock.apis import names
     from usagemock.errors import KitMissing
+
+    apis = config.getoption("usagemock_api")
+    unknown = [api for api in apis or () if api not in names()]
+    if not apis or unknown:
+        given = f" (not {', '.join(unknown)})" if unknown else ""
+        raise pytest.UsageError(
+            f"usagemock: --usagemock-url needs --usagemock-api {'|'.join(names())}{given}"
+        )
 
     try:
         from usagemock import kit
@@ -206,11 +208,12 @@ class ContractItem(pytest.Item):
     def runtest(self) -> None:
         """Run the kit; fail with its terminal report when any check broke."""
         from usagemock import kit
+        from usagemock.specs import TOKEN_VARIABLE
 
         option = self.config.getoption
-        token = option("usagemock_token") or os.environ.get("USAGEMOCK_TOKEN")
+        token = option("usagemock_token") or os.environ.get(TOKEN_VARIABLE)
         if not token:
-            raise pytest.UsageError("usagemock: set USAGEMOCK_TOKEN (or --usagemock-token)")
+            raise pytest.UsageError(f"usagemock: set {TOKEN_VARIABLE} (or --usagemock-token)")
         target = kit.Target.live(self.base_url)
         target.check_reachable()
         plan = kit.Plan(

@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from usagemock.apis import names
 from usagemock.domain.clock import calendar_moment
 from usagemock.errors import ConfigError
-from usagemock.specs import API_NAMES
-
-SERVE_CHOICES = ("all", *API_NAMES)
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class Settings:
     @property
     def apis(self) -> tuple[str, ...]:
         """The APIs this server serves."""
-        return API_NAMES if self.api == "all" else (self.api,)
+        return names() if self.api == "all" else (self.api,)
 
     @property
     def loopback(self) -> bool:
@@ -82,9 +80,14 @@ def _seed(text: str, source: str) -> int:
         raise ConfigError(f"{source} is {text!r}, not a whole number; use e.g. 42.") from None
 
 
+def serve_choices() -> tuple[str, ...]:
+    """What ``--api`` takes: ``all`` or a registered API's name."""
+    return ("all", *names())
+
+
 def _api(text: str, source: str) -> str:
-    if text not in SERVE_CHOICES:
-        raise ConfigError(f"{source} is {text!r}; use one of: {', '.join(SERVE_CHOICES)}.")
+    if text not in serve_choices():
+        raise ConfigError(f"{source} is {text!r}; use one of: {', '.join(serve_choices())}.")
     return text
 
 

@@ -15,23 +15,24 @@ from jsonschema import Draft202012Validator
 from usagemock.errors import SpecError
 from usagemock.yamlfile import MAX_SPEC_BYTES, read_yaml
 
-#: The APIs usagemock mocks, by the name used in URLs, flags and settings.
-API_NAMES: tuple[str, ...] = ("timbal", "kenbun")
 #: The header in which the mock states, on every response, whether any token works (``open``)
 #: or only a fixtures file's (``fixtures``). No vendor documents it; the kit reads it to tell
 #: the mock's open mode, where accepting any token is by design, from an auth bug.
 AUTH_MODE_HEADER = "X-Usagemock-Auth"
+#: The environment variable the kit reads the bearer token from (``usagemock test``, the pytest
+#: plugin), and writes in its curl and rerun lines where the token was, so they replay exactly.
+TOKEN_VARIABLE = "USAGEMOCK_TOKEN"
 
 
-def spec_path(api: str) -> Path:
-    """Return the path of a bundled spec (``timbal``, ``kenbun``, or ``admin`` later)."""
-    source_tree = Path(__file__).resolve().parents[2] / "specs" / f"{api}.yaml"
+def spec_path(name: str) -> Path:
+    """Return the path of a bundled spec: ``specs/<name>.yaml`` (an API's, or ``admin``)."""
+    source_tree = Path(__file__).resolve().parents[2] / "specs" / f"{name}.yaml"
     if source_tree.is_file():  # a checkout (editable install) reads the repository's specs/
         return source_tree
-    bundled = resources.files("usagemock") / "specs" / f"{api}.yaml"
+    bundled = resources.files("usagemock") / "specs" / f"{name}.yaml"
     if bundled.is_file():  # an installed wheel carries them inside the package
         return Path(str(bundled))
-    raise SpecError(f"No bundled spec named {api!r}; expected one of {', '.join(API_NAMES)}.")
+    raise SpecError(f"No bundled spec named {name!r}: there is no specs/{name}.yaml.")
 
 
 def load_document(path: Path) -> dict[str, Any]:
@@ -43,9 +44,14 @@ def load_document(path: Path) -> dict[str, Any]:
 
 
 @functools.cache
-def load_bundled(api: str) -> Mapping[str, Any]:
+def load_cached(path: Path) -> Mapping[str, Any]:
+    """Load the document at ``path`` once per process (callers must not mutate it)."""
+    return load_document(path)
+
+
+def load_bundled(name: str) -> Mapping[str, Any]:
     """Load a bundled spec once per process (callers must not mutate it)."""
-    return load_document(spec_path(api))
+    return load_cached(spec_path(name))
 
 
 @dataclass(frozen=True)
@@ -266,8 +272,8 @@ def vendor_view(document: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``document`` holding only what the vendor documents or implies.
 
     Every keyword marked ``x-usagemock-assumed`` is dropped from the node that marks it, so the
-    kit judges a server by this view (e.g. Kenbun's 400 and 401 keep their status but lose the
-    problem+json body the mock chose: any body passes).
+    kit judges a server by this view (e.g. an error status the vendor lists keeps its status but
+    loses a problem+json body the mock chose: any body passes).
     """
 
     def strip(node: Any) -> Any:

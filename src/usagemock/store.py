@@ -26,9 +26,10 @@ from typing import Protocol
 
 from usagemock.domain.clock import ClockState
 from usagemock.domain.faults import Fault
-from usagemock.domain.records import OrgRecord, from_json, stamp, to_json
+from usagemock.domain.records import OrgRecord, stamp
 from usagemock.domain.usage import Ingest
 from usagemock.errors import ConfigError
+from usagemock.stored import from_json, to_json
 
 MEMORY = ":memory:"
 _READ = "BEGIN"  # a deferred transaction: a snapshot in WAL mode

@@ -12,7 +12,7 @@ from tests.kit.broken_servers import OWNED, TOKEN
 from tests.kit.conftest import finished, run_kit
 from usagemock.kit.checks import SCENARIO_EXPECTATIONS
 from usagemock.kit.expectations import operators, unmet
-from usagemock.scenarios import SCENARIO_SCHEMA, load_scenarios
+from usagemock.scenarios import load_scenarios, scenario_schema
 from usagemock.settings import Settings
 from usagemock.web.app import create_app
 
@@ -38,7 +38,7 @@ def test_unmet_reads_literals_comparisons_and_field_references() -> None:
 
 def test_scenario_files_and_the_kit_agree_on_operators() -> None:
     """The scenario schema allows exactly the comparisons the kit can evaluate."""
-    condition = SCENARIO_SCHEMA["properties"]["kenbun"]["properties"]["expect"]
+    condition = scenario_schema()["properties"]["kenbun"]["properties"]["expect"]
     allowed = condition["additionalProperties"]["anyOf"][1]["propertyNames"]["enum"]
     assert tuple(allowed) == operators()
 

@@ -18,7 +18,8 @@ from tests.kit.broken_servers import TOKEN, kenbun_app
 from tests.kit.conftest import run_kit
 from tests.kit.test_report import render
 from usagemock.kit.events import MASK, redact, whole_word
-from usagemock.kit.replay import VARIABLE, curl, shell_word
+from usagemock.kit.replay import curl, shell_word
+from usagemock.specs import TOKEN_VARIABLE as VARIABLE
 
 #: What a bearer token is made of (RFC 6750 b64token), lower case so that a token is never
 #: part of the variable's own name in the replay command.

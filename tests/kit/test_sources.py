@@ -10,9 +10,10 @@ import pytest
 from tests.conftest import REPO
 from tests.kit.broken_servers import kenbun_app, timbal_app
 from tests.kit.conftest import run_kit
+from usagemock.apis import facts, names
 from usagemock.kit import StageFinished
-from usagemock.kit.sources import _PER_API, _SHARED, UNKNOWN, source_of
-from usagemock.rules import MOMENTS, RULES, SERIES, Kind, Source
+from usagemock.kit.sources import _SHARED, UNKNOWN, source_of
+from usagemock.rules import Kind, Source
 from usagemock.specs import load_bundled, vendor_view
 
 VENDOR_DOCS = REPO / "specs" / "vendor"  # the vendor documents the sources quote, as published
@@ -31,13 +32,10 @@ def test_every_check_that_runs_has_a_kind_and_source(api: str) -> None:
 
 def _sources() -> list[tuple[str, Source]]:
     found: list[tuple[str, Source]] = [(k, v) for k, v in _SHARED.items()]
-    found += [(f"{api}/{check}", v) for (api, check), v in _PER_API.items()]
     found += [
-        (r.name, r.source)
-        for table in (RULES, MOMENTS, SERIES)
-        for rs in table.values()
-        for r in rs
+        (f"{api}/{check}", v) for api in names() for check, v in facts(api).check_sources.items()
     ]
+    found += [(r.name, r.source) for api in names() for r in facts(api).every_rule()]
     return found
 
 
@@ -83,11 +81,9 @@ def test_the_vendor_view_drops_exactly_what_we_assumed() -> None:
 def test_the_readme_table_lists_every_check() -> None:
     """Each rule and check the kit can report has a row in the README's table of kinds."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    names = {
-        f"{api}_{r.name}" for t in (RULES, MOMENTS, SERIES) for api, rs in t.items() for r in rs
-    }
-    names |= set(_SHARED) | {check for _, check in _PER_API}
-    missing = sorted(name for name in names if f"| `{name}`" not in readme)
+    checks = {f"{api}_{r.name}" for api in names() for r in facts(api).every_rule()}
+    checks |= set(_SHARED) | {check for api in names() for check in facts(api).check_sources}
+    missing = sorted(name for name in checks if f"| `{name}`" not in readme)
     assert not missing, f"add these to the README's table of checks: {missing}"
 
 

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from tests.conftest import ACCESS_FIXTURES, FIXED_NOW, MakeClient, bearer
-from usagemock.specs import API_NAMES, documented_statuses, load_bundled
+from usagemock.apis import names
+from usagemock.specs import documented_statuses, load_bundled
 
 ADMIN = "/_usagemock"
 ORG = f"{ADMIN}/orgs/timbal/org_f"
@@ -286,7 +287,7 @@ def test_the_fault_status_description_names_each_apis_error_statuses() -> None:
     """The admin spec tells each API's fault statuses apart, as its 409 does."""
     status = load_bundled("admin")["components"]["schemas"]["Fault"]["properties"]["status"]
     description = " ".join(status["description"].split())
-    for api in API_NAMES:
+    for api in names():
         errors = sorted(s for s in documented_statuses(load_bundled(api)) if s >= 400)
         assert f"{api.capitalize()} {', '.join(map(str, errors))}" in description
 

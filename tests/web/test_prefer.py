@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from starlette.types import ASGIApp
 
 from tests.conftest import FIXED_NOW, MakeClient, bearer
-from usagemock.rules import violations
+from usagemock.apis import violations
 from usagemock.settings import Settings
 from usagemock.web.app import create_app
 from usagemock.web.prefer import parse_prefer

@@ -9,12 +9,14 @@ registered on :data:`main`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from usagemock import __version__
+from usagemock.apis import names
 from usagemock.errors import UsageMockError
 from usagemock.specs import Problem, lint, load_document
 
@@ -28,6 +30,27 @@ class _Group(click.Group):
         except UsageMockError as exc:
             click.echo(f"usagemock: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+
+
+class ApiChoice(click.Choice[str]):
+    """A registered API's name (or one of ``extra``), read from the registry when used.
+
+    Read late, not when the command is defined, so an API registered after usagemock's import
+    (``usagemock.apis.register``) is a valid choice too.
+    """
+
+    def __init__(self, *extra: str) -> None:
+        self._extra = extra
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The registered APIs' names, then ``extra``."""
+        return (*names(), *self._extra)
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        """Ignore the list ``click.Choice`` stores when built: the registry is the list."""
 
 
 @click.group(cls=_Group)

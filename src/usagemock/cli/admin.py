@@ -15,7 +15,7 @@ from urllib.parse import quote
 import click
 import httpx
 
-from usagemock.cli import main
+from usagemock.cli import ApiChoice, main
 from usagemock.errors import UsageMockError
 
 F = Callable[..., Any]
@@ -40,14 +40,14 @@ def _server_options(command: F) -> F:
 def _org_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An org id as given; an empty one is refused here (the server would answer 404)."""
     if value is not None and not value:
-        raise click.BadParameter("is empty; give the org's id (Kenbun's: `org_id` in /usage).")
+        raise click.BadParameter("is empty; give the org's id (as its API's answers report it).")
     return value
 
 
 def _org_arguments(command: F) -> F:
     """``API ORG_ID``, shared by every command about one org."""
     command = click.argument("org_id", callback=_org_id)(command)
-    return click.argument("api", type=click.Choice(["kenbun", "timbal"]))(command)
+    return click.argument("api", type=ApiChoice())(command)
 
 
 def org_path(api: str, org_id: str, *rest: str) -> str:
@@ -86,7 +86,7 @@ def _call(url: str, token: str | None, method: str, path: str, body: Any = None)
 
 
 def _reason(response: httpx.Response) -> str:
-    """The refusal's detail (problem+json) or message (Timbal's body), else its text: one line."""
+    """The refusal's detail (problem+json) or message (a code and message), else its text."""
     try:
         body = response.json()
     except ValueError:
@@ -200,13 +200,13 @@ def org_show(api: str, org_id: str, url: str, admin_token: str | None) -> None:
 def org_ingest(
     api: str, org_id: str, amount: int, at: str | None, url: str, admin_token: str | None
 ) -> None:
-    """Add AMOUNT of usage (Kenbun events, Timbal credits) to ORG_ID."""
+    """Add AMOUNT of usage (whatever API counts: events, credits) to ORG_ID."""
     body: dict[str, Any] = {"amount": amount} | ({"at": at} if at else {})
     _show(_call(url, admin_token, "POST", org_path(api, org_id, "ingest"), body))
 
 
 @org.command("reset")
-@click.argument("api", type=click.Choice(["kenbun", "timbal"]), required=False)
+@click.argument("api", type=ApiChoice(), required=False)
 @click.argument("org_id", required=False, callback=_org_id)
 @click.option("--all", "everything", is_flag=True, help="Reset every org.")
 @_server_options

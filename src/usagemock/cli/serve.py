@@ -16,12 +16,12 @@ import click
 from starlette.types import ASGIApp
 
 from usagemock import __version__
+from usagemock.apis import facts
 from usagemock.cli import main
 from usagemock.cli.accesslog import AccessLog
 from usagemock.errors import UsageMockError
-from usagemock.settings import SERVE_CHOICES, Settings, build_settings
+from usagemock.settings import Settings, build_settings, serve_choices
 
-SAMPLE_PATHS = {"timbal": "/orgs/org_demo/billing/overage", "kenbun": "/usage"}
 _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings to its workers
 
 
@@ -31,7 +31,7 @@ _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings 
 @click.option("--seed", help="Seed for every generated org. [env USAGEMOCK_SEED; default 0]")
 @click.option(
     "--api",
-    help=f"One of {', '.join(SERVE_CHOICES)}: 'all' puts each API under "
+    help=f"One of {', '.join(serve_choices())}: 'all' puts each API under "
     "/<name>/, a name serves that API at the root. [env USAGEMOCK_API; default all]",
 )
 @click.option(
@@ -178,7 +178,7 @@ def banner(settings: Settings) -> str:
     for api in settings.apis:
         base = root + (f"/{api}" if settings.api == "all" else "")
         lines.append(f"  {api:<7} {base}/   docs: {base}/ui/")
-        tries.append(f"  curl -H 'Authorization: Bearer {token}' {base}{SAMPLE_PATHS[api]}")
+        tries.append(f"  curl -H 'Authorization: Bearer {token}' {base}{facts(api).sample_path}")
     lines.append(f"  admin   {root}/_usagemock/   docs: {root}/_usagemock/ui/")
     return "\n".join([*lines, "Try:", *tries, "Stop with Ctrl+C."])
 

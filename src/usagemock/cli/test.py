@@ -20,22 +20,22 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from usagemock.cli import main
+from usagemock.apis import names
+from usagemock.cli import ApiChoice, main
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
-from usagemock.specs import API_NAMES
+from usagemock.specs import TOKEN_VARIABLE
 
 if TYPE_CHECKING:
     from usagemock.kit import Target
 
-TOKEN_VARIABLE = "USAGEMOCK_TOKEN"
 #: The token and orgs of the in-process mock, when the command line names none.
 IN_PROCESS_TOKEN = "usagemock-kit"
 IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")
 
 
 @main.command("test")
-@click.option("--api", required=True, type=click.Choice([*API_NAMES, "all"]), help="API to test.")
+@click.option("--api", required=True, type=ApiChoice("all"), help="API to test.")
 @click.option("--base-url", help="Base URL of a deployment; default: the mock, in-process.")
 @click.option("--token", help=f"Bearer token (never printed). [env {TOKEN_VARIABLE}]")
 @click.option(
@@ -81,7 +81,7 @@ def test_command(**flags: Any) -> None:
             f"Testing {base_url} needs a token: set {TOKEN_VARIABLE} (or pass --token)."
         )
     seed = flags["seed"] if flags["seed"] is not None else random.randrange(2**31)
-    apis = API_NAMES if flags["api"] == "all" else (flags["api"],)
+    apis = names() if flags["api"] == "all" else (flags["api"],)
     handlers: list[Any] = [kit.TerminalReport(click.echo, rerun=_rerun_line(flags, token or ""))]
     if flags["junit"]:
         junit = kit.JUnitReport(flags["junit"])
@@ -182,9 +182,7 @@ def _target(
 
 def throwaway(settings: Settings) -> Settings:
     """``settings`` with in-memory state: a test run must leave no state file behind."""
-    if "state" in {field.name for field in dataclasses.fields(settings)}:
-        return dataclasses.replace(settings, state=":memory:")
-    return settings
+    return dataclasses.replace(settings, state=":memory:")
 
 
 def _rerun_line(flags: dict[str, Any], token: str) -> str:

@@ -1,21 +1,35 @@
-"""An org's stored record (account, ingests, fault, scenario) and its JSON form.
+"""An org's stored record: its account (of whichever API), ingests, fault and scenario.
 
-The JSON form is what the admin API reads and replaces and what storage keeps; its schema is
-``OrgRecord`` in ``specs/admin.yaml``.
+Each API's account type lives in its definition (``usagemock.apis``); the record holds any
+:class:`Account`. Its JSON form is :mod:`usagemock.stored`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from usagemock.domain.faults import Fault
-from usagemock.domain.kenbun import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
-from usagemock.domain.timbal import TimbalAccount, TimbalPlan
 from usagemock.domain.usage import Ingest, UsageCurve
 
-Account = KenbunAccount | TimbalAccount
+
+class Account(Protocol):
+    """What every API's account has: the API it belongs to, its org and its organic usage."""
+
+    @property
+    def api(self) -> str:
+        """The name of the API whose account this is."""
+
+    @property
+    def org_id(self) -> str:
+        """The org's identifier."""
+
+    @property
+    def curve(self) -> UsageCurve:
+        """How the org consumes on its own, period by period."""
+
 
 # What an org's ingests may add up to (assumed): with plan counts of at most 10**15 and organic
 # usage of at most 10**15 a period, every count either API reports stays far inside int64.
@@ -36,8 +50,8 @@ class OrgRecord:
 
     @property
     def api(self) -> str:
-        """``kenbun`` or ``timbal``."""
-        return "kenbun" if isinstance(self.account, KenbunAccount) else "timbal"
+        """The name of the org's API."""
+        return self.account.api
 
     @property
     def org_id(self) -> str:
@@ -51,11 +65,13 @@ def stamp(moment: datetime) -> str:
     return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")  # %Y does not pad year 220
 
 
-def _moment(text: str) -> datetime:
+def parse_stamp(text: str) -> datetime:
+    """The moment a stored (or any ISO 8601 ``Z``) timestamp names."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _curve_json(curve: UsageCurve) -> dict[str, Any]:
+def curve_json(curve: UsageCurve) -> dict[str, Any]:
+    """A curve as its stored ``organic`` object."""
     since = None if curve.since is None else stamp(curve.since)
     return {
         "per_period": curve.expected_total,
@@ -65,70 +81,12 @@ def _curve_json(curve: UsageCurve) -> dict[str, Any]:
     }
 
 
-def _curve(data: dict[str, Any]) -> UsageCurve:
+def curve_from_json(data: Mapping[str, Any]) -> UsageCurve:
+    """The curve a stored ``organic`` object describes."""
     since = data.get("since")
     return UsageCurve(
         data["per_period"],
         data.get("opening", 0),
         data.get("seed", 0),
-        None if since is None else _moment(since),
-    )
-
-
-def to_json(record: OrgRecord) -> dict[str, Any]:
-    """The record as JSON (see ``OrgRecord`` in specs/admin.yaml)."""
-    account = record.account
-    data: dict[str, Any] = {"api": record.api, "org_id": account.org_id}
-    if isinstance(account, KenbunAccount):
-        trial = account.trial
-        data |= {
-            "org_name": account.org_name,
-            "plan": vars(account.plan),
-            "status": account.status.value,
-            "trial": None
-            if trial is None
-            else {"ends_at": stamp(trial.ends_at), "then": trial.then.value},
-        }
-    else:
-        data |= {"plan": vars(account.plan), "anchor": stamp(account.anchor)}
-    data |= {
-        "organic": _curve_json(account.curve),
-        "ingests": [{"at": stamp(i.at), "amount": i.amount} for i in record.ingests],
-        "fault": None if record.fault is None else vars(record.fault),
-        "scenario": record.scenario,
-        "applied_at": None if record.applied_at is None else stamp(record.applied_at),
-    }
-    return data
-
-
-def from_json(data: dict[str, Any]) -> OrgRecord:
-    """Rebuild a record from its JSON form (already validated against its schema)."""
-    account: Account
-    if data["api"] == "kenbun":
-        trial = data.get("trial")
-        account = KenbunAccount(
-            org_id=data["org_id"],
-            org_name=data["org_name"],
-            plan=KenbunPlan(**data["plan"]),
-            status=SubscriptionStatus(data["status"]),
-            curve=_curve(data["organic"]),
-            trial=None
-            if not trial
-            else Trial(_moment(trial["ends_at"]), SubscriptionStatus(trial["then"])),
-        )
-    else:
-        account = TimbalAccount(
-            org_id=data["org_id"],
-            plan=TimbalPlan(**data["plan"]),
-            anchor=_moment(data["anchor"]),
-            curve=_curve(data["organic"]),
-        )
-    fault = data.get("fault")
-    applied = data.get("applied_at")
-    return OrgRecord(
-        account=account,
-        ingests=tuple(Ingest(_moment(i["at"]), i["amount"]) for i in data.get("ingests", [])),
-        fault=None if not fault else Fault(**fault),
-        scenario=data.get("scenario"),
-        applied_at=None if applied is None else _moment(applied),
+        None if since is None else parse_stamp(since),
     )

@@ -13,8 +13,9 @@ usage error instead:
 - a base URL that misses the API: a usagemock answering 404 for the API's own path. The kit
   asks the server's root and ``<root>/<api>`` (where one serving every API has it) and names
   the one that answers, or says that this usagemock serves another API;
-- a token the target refuses: the request is the samples' own (Timbal: the first ``--org-id``),
-  so a 401 or 403 means every sample would be refused and a run would test only refusals.
+- a token the target refuses: the request is the samples' own (where paths name the org: the
+  first ``--org-id``), so a 401 or 403 means every sample would be refused and a run would
+  test only refusals.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from urllib.parse import urlsplit
 
 from schemathesis import BaseSchema, Case, Response
 
+from usagemock.apis import facts
 from usagemock.kit.events import StageFinished, redact
 from usagemock.kit.expectations import promised_status
 from usagemock.kit.sources import CREDENTIAL_REQUIRED, OWNED_ORGS_ONLY
 from usagemock.kit.targets import TargetError
-from usagemock.specs import AUTH_MODE_HEADER, load_bundled
+from usagemock.specs import AUTH_MODE_HEADER
 
 if TYPE_CHECKING:
     from usagemock.kit.plan import Plan
@@ -43,11 +45,11 @@ STAGE = "auth"
 def not_applicable(plan: Plan, schema: BaseSchema) -> StageFinished | None:
     """A skipped stage saying why the auth checks do not apply, or None when they do.
 
-    Asks the target once, as the samples will (the run's token; Timbal: the first known org),
-    and reads the mode from the answer's headers. A usagemock that does not serve the API at
-    the base URL, or a target refusing the token, is a TargetError.
+    Asks the target once, as the samples will (the run's token; where paths name the org: the
+    first known one), and reads the mode from the answer's headers. A usagemock that does not
+    serve the API at the base URL, or a target refusing the token, is a TargetError.
     """
-    path = next(iter(load_bundled(plan.api)["paths"]))
+    path = next(iter(facts(plan.api).document()["paths"]))
     org = plan.org_ids[0] if plan.org_ids else "usagemock-auth-mode"
     parameters = {name: org for name in re.findall(r"\{(\w+)\}", path)}
     case = schema[path]["GET"].Case(path_parameters=parameters or None)

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from usagemock.apis import facts, names
 from usagemock.kit.expectations import promised_status, unmet
 from usagemock.kit.sources import (
     CREDENTIAL_REQUIRED,
@@ -36,16 +37,8 @@ from usagemock.kit.sources import (
     OWNED_ORGS_ONLY,
     SCENARIO_EXPECTATIONS,
 )
-from usagemock.rules import (
-    MOMENTS,
-    RULES,
-    SERIES,
-    Answer,
-    MomentRule,
-    Rule,
-    SeriesRule,
-)
-from usagemock.specs import API_NAMES, documented_statuses, load_bundled, marked, vendor_view
+from usagemock.rules import Answer, MomentRule, Rule, SeriesRule
+from usagemock.specs import documented_statuses, marked, vendor_view
 
 
 class ContractBroken(Failure):
@@ -66,9 +59,8 @@ class ContractBroken(Failure):
         return self.check
 
 
-@functools.cache
 def _titles() -> Mapping[str, str]:
-    return {load_bundled(api)["info"]["title"]: api for api in API_NAMES}
+    return {facts(api).document()["info"]["title"]: api for api in names()}
 
 
 def api_of(case: Case[Any]) -> str | None:
@@ -94,7 +86,7 @@ def json_object(response: Response) -> dict[str, Any] | None:
 
 
 def rule_check_name(api: str, rule: Rule | MomentRule | SeriesRule) -> str:
-    """The check name of one rule, e.g. ``kenbun_overage_flag``."""
+    """The check name of one rule: ``<api>_<rule name>``."""
     return f"{api}_{rule.name}"
 
 
@@ -152,30 +144,51 @@ class MomentCheck:
         return True
 
 
-RULE_CHECKS: Mapping[str, tuple[str, ...]] = {
-    api: tuple(rule_check_name(api, rule) for rules in (RULES, MOMENTS) for rule in rules[api])
-    for api in RULES
+#: What each check states, for reports (schemathesis' own checks by their names); each API's
+#: rules are added when :func:`rule_checks` registers them.
+STATEMENTS: dict[str, str] = {
+    CREDENTIAL_REQUIRED: "no token or an invalid token is refused (401, or a documented 403)",
+    OWNED_ORGS_ONLY: "a token never gets 200 for an org it does not own",
+    SCENARIO_EXPECTATIONS: "a server running a scenario answers as the scenario promises",
+    KNOWN_ORGS_ANSWER: "the orgs the token owns answer it with 200",
+    MOCK_SPEC: "where the vendor leaves a choice open, the server chose as the mock did",
 }
-MOMENT_CHECKS: tuple[str, ...] = tuple(
-    rule_check_name(api, rule) for api, rules in MOMENTS.items() for rule in rules
-)
-for _api, _rules in RULES.items():
-    for _rule in _rules:
-        schemathesis.check(_rule_check(_api, _rule))
-for _api, _moments in MOMENTS.items():
-    for _moment in _moments:
-        _name = rule_check_name(_api, _moment)
-        _cls = type(
-            _name, (MomentCheck,), {"api": _api, "rule": _moment, "__doc__": _moment.statement}
-        )
-        _cls.__qualname__ = _name
-        schemathesis.check(_cls)
+_RULE_CHECKS: dict[str, tuple[str, ...]] = {}
+_MOMENT_CHECKS: list[str] = []
+
+
+def rule_checks() -> Mapping[str, tuple[str, ...]]:
+    """Each registered API's body and moment rule checks, by API.
+
+    schemathesis checks are process-wide: an API's are registered the first time this sees
+    it (at import for the bundled APIs, at a run's start for one registered later).
+    """
+    for api in names():
+        if api not in _RULE_CHECKS:
+            _RULE_CHECKS[api] = _register_rules(api)
+    return _RULE_CHECKS
+
+
+def _register_rules(api: str) -> tuple[str, ...]:
+    api_facts = facts(api)
+    for rule in api_facts.rules:
+        schemathesis.check(_rule_check(api, rule))
+    for moment in api_facts.moments:
+        name = rule_check_name(api, moment)
+        cls = type(name, (MomentCheck,), {"api": api, "rule": moment, "__doc__": moment.statement})
+        cls.__qualname__ = name
+        schemathesis.check(cls)
+        _MOMENT_CHECKS.append(name)
+    for any_rule in api_facts.every_rule():
+        STATEMENTS[rule_check_name(api, any_rule)] = any_rule.statement
+    one_answer: list[Rule | MomentRule] = [*api_facts.rules, *api_facts.moments]
+    return tuple(rule_check_name(api, rule) for rule in one_answer)
 
 
 @functools.cache
 def _mock_schema(api: str) -> BaseSchema:
     """The mock's full spec of ``api`` (every assumption kept), to compare answers with."""
-    return schemathesis.openapi.from_dict(copy.deepcopy(dict(load_bundled(api))))
+    return schemathesis.openapi.from_dict(copy.deepcopy(dict(facts(api).document())))
 
 
 _CONFORMANCE = (status_code_conformance, content_type_conformance, response_schema_conformance)
@@ -236,7 +249,7 @@ def _assumptions(api: str, case: Case[Any], response: Response) -> list[str]:
     """The mock's assumptions bearing on this response: its status's, else the schemas'."""
     path = case.operation.path.replace("~", "~0").replace("/", "~1")
     status = f"/paths/{path}/{case.operation.method.lower()}/responses/{response.status_code}"
-    marks = marked(load_bundled(api))
+    marks = marked(facts(api).document())
     bearing = [m for m in marks if m.pointer.startswith(status)] or [
         m for m in marks if m.pointer.startswith("/components/")
     ]
@@ -246,19 +259,19 @@ def _assumptions(api: str, case: Case[Any], response: Response) -> list[str]:
 @functools.cache
 def refusal_statuses(api: str) -> frozenset[int]:
     """The statuses ``api``'s vendor-only contract allows for a request without a valid token."""
-    if api not in API_NAMES:
+    if api not in names():
         return frozenset()
-    return documented_statuses(vendor_view(load_bundled(api))) & {401, 403}
+    return documented_statuses(vendor_view(facts(api).document())) & {401, 403}
 
 
 class CredentialRequired:
     """No token or an invalid one gets a refusal the vendor allows: never 2xx, nor 400 or another.
 
-    The refusals are the vendor-only contract's 401 and 403 (Kenbun: 401; Timbal: 401, inferred
-    from bearer auth, or its documented 403). Any Authorization header other than
+    The refusals are the vendor-only contract's 401 and 403 (a documented 401, or one inferred
+    from bearer auth, and a documented 403). Any Authorization header other than
     ``Bearer <the kit's token>`` is missing or invalid. Other statuses (404, 405, 5xx...) belong
-    to the conformance and server-error checks. Kind and source: Kenbun documented, Timbal
-    inferred (:mod:`usagemock.kit.sources`).
+    to the conformance and server-error checks. Kind and source: per API, in its facts
+    (:mod:`usagemock.kit.sources`).
     """
 
     def __init__(self, token: str | None = None) -> None:
@@ -285,8 +298,14 @@ class CredentialRequired:
         return True
 
 
+def asked_org(api: str, case: Case[Any]) -> str | None:
+    """The org ``case`` names in its path, for an API whose paths name one (else None)."""
+    param = facts(api).org_param
+    return None if param is None else str((case.path_parameters or {}).get(param))
+
+
 class OwnedOrgsOnly:
-    """Timbal: a token gets 200 only for the orgs it owns (the ``--org-id`` list)."""
+    """Where a request names its org: a token gets 200 only for those it owns (``--org-id``)."""
 
     def __init__(self, token: str | None = None, owned: list[str] | None = None) -> None:
         self.token = token
@@ -294,11 +313,14 @@ class OwnedOrgsOnly:
 
     def after_response(self, ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
         """Fail on a 200 for an org id outside the owned list, asked with the kit's token."""
-        if not (self.token and self.owned) or api_of(case) != "timbal":
+        api = api_of(case)
+        if not (self.token and self.owned) or api is None:
             return None
         if response.status_code != 200 or sent_authorization(response) != f"Bearer {self.token}":
             return None
-        org_id = str((case.path_parameters or {}).get("org_id"))
+        org_id = asked_org(api, case)
+        if org_id is None:  # the org comes from the token: nothing to check
+            return None
         if org_id not in self.owned:
             raise ContractBroken(
                 check=OWNED_ORGS_ONLY,
@@ -335,7 +357,8 @@ class ScenarioExpectations:
         meta = case.meta
         if meta is not None and meta.generation.mode == GenerationMode.NEGATIVE:
             return None  # a deliberately invalid request promises nothing about the scenario
-        if api == "timbal" and str((case.path_parameters or {}).get("org_id")) not in self.owned:
+        org_id = asked_org(api, case)
+        if org_id is not None and org_id not in self.owned:
             return None
         lines = []
         status = promised_status(self.expect)
@@ -374,8 +397,9 @@ def auth_check_config(token: str, owned: tuple[str, ...]) -> dict[str, Any]:
 
 def judging_check_config(skew: timedelta) -> dict[str, Any]:
     """The ``checks`` config entries that turn on the moment rules and the mock-spec notes."""
+    rule_checks()  # an API registered since the kit loaded gets its checks now
     return {
-        **{name: {"skew": skew.total_seconds()} for name in MOMENT_CHECKS},
+        **{name: {"skew": skew.total_seconds()} for name in _MOMENT_CHECKS},
         MOCK_SPEC: {"active": True},
     }
 
@@ -396,17 +420,4 @@ def expectation_check_config(
     }
 
 
-#: What each check states, for reports (schemathesis' own checks by their names).
-STATEMENTS: Mapping[str, str] = {
-    **{
-        rule_check_name(api, r): r.statement
-        for table in (RULES, MOMENTS, SERIES)
-        for api, rules in table.items()
-        for r in rules
-    },
-    CREDENTIAL_REQUIRED: "no token or an invalid token is refused (401, or a documented 403)",
-    OWNED_ORGS_ONLY: "a token never gets 200 for an org it does not own",
-    SCENARIO_EXPECTATIONS: "a server running a scenario answers as the scenario promises",
-    KNOWN_ORGS_ANSWER: "the orgs the token owns answer it with 200",
-    MOCK_SPEC: "where the vendor leaves a choice open, the server chose as the mock did",
-}
+rule_checks()  # the bundled APIs' rules, registered as the kit loads

@@ -47,7 +47,7 @@ def tally(
 
 def _foreign(api: str, check: str) -> bool:
     """Whether ``check`` is another API's rule (registered process-wide, silent on this one)."""
-    return any(check in names for other, names in checks.RULE_CHECKS.items() if other != api)
+    return any(check in names for other, names in checks.rule_checks().items() if other != api)
 
 
 def _source(

@@ -12,11 +12,12 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis import BaseSchema
 
+from usagemock.apis import facts
 from usagemock.kit import checks
 from usagemock.kit.expectations import promised_status
 from usagemock.kit.targets import Target
 from usagemock.rules import DEFAULT_CLOCK_SKEW
-from usagemock.specs import load_bundled, vendor_view
+from usagemock.specs import vendor_view
 
 DEFAULT_MAX_EXAMPLES = 100
 DEFAULT_SAMPLES = 25
@@ -91,17 +92,18 @@ def build_schema(plan: Plan, *, disabled: Sequence[str] = ()) -> BaseSchema:
         }
     )
     # Judged by what the vendor documents or implies; the mock's own choices only make notes.
-    document = vendor_view(copy.deepcopy(dict(load_bundled(plan.api))))
+    document = vendor_view(copy.deepcopy(dict(facts(plan.api).document())))
     schema = schemathesis.openapi.from_dict(document, config=config)
     if plan.target.app is not None:
         schema.app = plan.target.app
-    if plan.org_ids:
+    org_param = facts(plan.api).org_param
+    if plan.org_ids and org_param is not None:
         pinned = st.sampled_from(plan.org_ids)
 
         @schema.hook
         def flatmap_path_parameters(ctx: Any, parameters: dict[str, Any]) -> Any:
-            if not parameters or "org_id" not in parameters:  # None: no path parameters
+            if not parameters or org_param not in parameters:  # None: no path parameters
                 return st.just(parameters)
-            return st.just(parameters) | pinned.map(lambda org: {**parameters, "org_id": org})
+            return st.just(parameters) | pinned.map(lambda org: {**parameters, org_param: org})
 
     return schema

@@ -11,9 +11,9 @@ import re
 import shlex
 
 from usagemock.kit.events import replace_words
+from usagemock.specs import TOKEN_VARIABLE
 
 #: The environment variable the token is read from, and replayed through.
-VARIABLE = "USAGEMOCK_TOKEN"
 #: Headers every HTTP client adds; a curl to reproduce leaves them out.
 _CLIENT_HEADERS = frozenset(
     {"user-agent", "accept-encoding", "accept", "connection", "content-length"}
@@ -42,7 +42,7 @@ def shell_word(text: str, token: str, *, credential_from: int | None = None) -> 
     for piece in pieces[1:]:
         # ``$USAGEMOCK_TOKENabc`` would name another variable: braces end the name.
         braced = piece[:1].isalnum() or piece[:1] == "_"
-        quoted += [f"${{{VARIABLE}}}" if braced else f"${VARIABLE}", _literal(piece)]
+        quoted += [f"${{{TOKEN_VARIABLE}}}" if braced else f"${TOKEN_VARIABLE}", _literal(piece)]
     return '"' + "".join(quoted) + '"'
 
 

@@ -3,7 +3,7 @@
 Each known org is asked ``samples`` times (real data moves between calls, and a bug that shows
 on one call in five must not hide behind a clean retry), then a few probes every server must
 answer within the spec: no token, an invalid token, odd and unknown org ids. The samples of one
-org are also held, pair by pair, to the rules across calls (:data:`usagemock.rules.SERIES`).
+org are also held, pair by pair, to the rules across calls (each API's ``ApiFacts.series``).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from typing import Any
 from schemathesis import BaseSchema, Case, CheckResult, Response
 from schemathesis.errors import FailureGroup
 
+from usagemock.apis import facts
 from usagemock.kit import checks, sources, wire
 from usagemock.kit.events import Finding, StageFinished, redact
 from usagemock.kit.findings import BODY_EXCERPT, ERROR_CHECK, ERROR_TITLE, finding, tally
 from usagemock.kit.plan import Plan
-from usagemock.rules import SERIES, Answer
-from usagemock.specs import load_bundled
+from usagemock.rules import Answer
 
 #: Org ids no server should trip over: non-ASCII, very long, an encoded slash, spaces.
 ODD_ORG_IDS = ("org_ünïcødé_組織", "o" * 1024, "org%2Fslash", "org with spaces")
@@ -46,11 +46,12 @@ def sampled(plan: Plan, schema: BaseSchema) -> list[StageFinished]:
     stages = []
     bearer = {"Authorization": f"Bearer {plan.token}"}
     invalid = {"Authorization": f"Bearer usagemock-invalid-{plan.seed}"}
-    for path, methods in load_bundled(plan.api)["paths"].items():
+    org_param = facts(plan.api).org_param or ""
+    for path, methods in facts(plan.api).document()["paths"].items():
         if "get" not in methods:
             continue
         operation = schema[path]["GET"]
-        by_org = "{org_id}" in path
+        by_org = bool(org_param) and f"{{{org_param}}}" in path
         if by_org and not plan.org_ids:
             stages.append(
                 StageFinished(
@@ -63,19 +64,19 @@ def sampled(plan: Plan, schema: BaseSchema) -> list[StageFinished]:
             )
         else:
             calls = [
-                ({"org_id": org} if by_org else {}, bearer)
+                ({org_param: org} if by_org else {}, bearer)
                 for org in (plan.org_ids if by_org else ("",))
                 for _ in range(plan.samples)
             ]
             stages.append(_call_all(plan, "samples", operation, calls, results))
-        own = {"org_id": plan.org_ids[0] if plan.org_ids else "org_usagemock_probe"}
+        own = {org_param: plan.org_ids[0] if plan.org_ids else "org_usagemock_probe"}
         probes: list[Call] = [
             (own if by_org else {}, {}),
             (own if by_org else {}, invalid),
         ]
         if by_org:
-            probes.append(({"org_id": f"org_usagemock_unknown_{plan.seed}"}, bearer))
-            probes += [({"org_id": odd}, bearer) for odd in ODD_ORG_IDS]
+            probes.append(({org_param: f"org_usagemock_unknown_{plan.seed}"}, bearer))
+            probes += [({org_param: odd}, bearer) for odd in ODD_ORG_IDS]
         stages.append(_call_all(plan, "probes", operation, probes, results))
     return stages
 
@@ -94,7 +95,8 @@ def _call_all(
     counts: Counter[str] = Counter()
     findings = []
     answered = refused = 0
-    series: dict[str, list[tuple[Answer, Case[Any], Response]]] = {}
+    # one org's answers: a call's path parameters (the org's, or none) say which org it asked
+    series: dict[tuple[tuple[str, str], ...], list[tuple[Answer, Case[Any], Response]]] = {}
     for parameters, headers in calls:
         case = operation.Case(path_parameters=parameters or None)
         sent = datetime.now(UTC)
@@ -124,7 +126,7 @@ def _call_all(
         body = checks.json_object(response)
         if stage == "samples" and response.status_code == 200 and body is not None:
             answer = Answer(body, sent, received)
-            series.setdefault(str(parameters.get("org_id", "")), []).append(
+            series.setdefault(tuple(sorted(parameters.items())), []).append(
                 (answer, case, response)
             )
     for answers in series.values():
@@ -173,7 +175,7 @@ def _series_findings(
     """Each consecutive pair of one org's answers, held to every rule across calls."""
     findings = []
     for (earlier, _, first), (later, case, response) in itertools.pairwise(answers):
-        for rule in SERIES[plan.api]:
+        for rule in facts(plan.api).series:
             name = checks.rule_check_name(plan.api, rule)
             counts[name] += 1
             broken = rule(earlier, later, plan.clock_skew)

@@ -1,27 +1,20 @@
 """The kind and source of every check the kit runs: what a finding rests on, for the report.
 
-Rule checks take theirs from :mod:`usagemock.rules`. schemathesis' own checks run on the
-vendor-only contract (:func:`usagemock.specs.vendor_view`), so what they hold a server to is what
-the vendor documents, plus the few keywords marked ``x-usagemock-inferred``. Kinds decide the
-verdict: a documented or inferred break fails the run, an assumed one is a note.
+Rule checks take theirs from the rule (each API's definition holds its rules), and a check whose
+source differs by API from that API's facts (``ApiFacts.check_sources``). schemathesis' own
+checks run on the vendor-only contract (:func:`usagemock.specs.vendor_view`), so what they hold
+a server to is what the vendor documents, plus the few keywords marked ``x-usagemock-inferred``.
+Kinds decide the verdict: a documented or inferred break fails the run, an assumed one is a
+note.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
-from usagemock.rules import (
-    KENBUN_DOC,
-    MOMENTS,
-    RULES,
-    SERIES,
-    TIMBAL_DOC,
-    Kind,
-    Source,
-    assumed,
-    documented,
-    inferred,
-)
+from usagemock.apis import facts, names
+from usagemock.rules import Kind, Source, assumed, documented, inferred
 
 CREDENTIAL_REQUIRED = "credential_required"
 OWNED_ORGS_ONLY = "owned_orgs_only"
@@ -31,28 +24,29 @@ MOCK_SPEC = "mock_spec_conformance"
 #: What a request that got no response at all (network error, timeout, crash) is reported as.
 ERROR_CHECK = "request_completed"
 
-_BOTH = f"{KENBUN_DOC}, {TIMBAL_DOC}"
+#: Stands for every API's vendor document in a shared source (filled in by :func:`source_of`).
+EVERY_DOC = "<every vendor document>"
 
-#: schemathesis' checks and ours, for both APIs; per-API entries in ``_PER_API`` win.
+#: schemathesis' checks and ours, for every API; an API's ``check_sources`` win.
 _SHARED: Mapping[str, Source] = {
-    "response_headers_conformance": documented(_BOTH, "the response headers documented (none)"),
+    "response_headers_conformance": documented(EVERY_DOC, "the response headers documented (none)"),
     "positive_data_acceptance": documented(
-        _BOTH, "each parameter's schema: a request within it is one the operation serves"
+        EVERY_DOC, "each parameter's schema: a request within it is one the operation serves"
     ),
     "missing_required_header": assumed(
         "RFC 6750 section 3.1: 401 for a request without its bearer token (schemathesis' rule "
         "for a missing Authorization header; the specs declare no other required header)",
-        "Timbal documents 403 for it too; credential_required judges what each vendor allows",
+        "a vendor may document 403 for it too; credential_required judges what each allows",
     ),
     **dict.fromkeys(
         ("use_after_free", "ensure_resource_availability", "object_level_authorization"),
-        documented(_BOTH, "the links between operations (neither spec declares any)"),
+        documented(EVERY_DOC, "the links between operations (neither spec declares any)"),
     ),
     "not_a_server_error": inferred(
         "",
         "RFC 9110 section 15.6: a 5xx status says the server failed to fulfil the request",
-        "neither vendor describes a request its server cannot serve; Timbal's documented 500 "
-        "is its error body, not a licence to fail",
+        "no vendor describes a request its server cannot serve; a documented 500 is an error "
+        "body, not a licence to fail",
     ),
     "unsupported_method": assumed(
         "RFC 9110 section 15.5.6: 405 with Allow for a method the resource does not support",
@@ -73,11 +67,10 @@ _SHARED: Mapping[str, Source] = {
         "its expect: block: what a server in that scenario answers",
     ),
     KNOWN_ORGS_ANSWER: inferred(
-        _BOTH,
-        'Kenbun: "200 OK", the org "automatically set based on your account context"; Timbal: '
-        "`'200'` for `/orgs/{org_id}/billing/overage` with `security: - bearer_auth: []`",
-        "the samples ask for the orgs the token owns (--org-id; Kenbun's comes from the token) "
-        "with that token: the request each vendor documents a 200 for. A 401, 403 or 404 to it "
+        EVERY_DOC,
+        "each API's 200 for its operation, asked with a token that may read the org",
+        "the samples ask for the orgs the token owns (--org-id, or the token's own org) with "
+        "that token: the request each vendor documents a 200 for. A 401, 403 or 404 to it "
         "says the token or --org-id is wrong, or the server lost the org (with --scenario, "
         "scenario_expectations judges these answers instead)",
     ),
@@ -89,82 +82,20 @@ _SHARED: Mapping[str, Source] = {
     ),
 }
 
-_PER_API: Mapping[tuple[str, str], Source] = {
-    ("kenbun", "status_code_conformance"): documented(
-        KENBUN_DOC, '"200 OK"; Common Errors: 400 "Bad Request", 401 "Unauthorized"'
-    ),
-    ("timbal", "status_code_conformance"): documented(
-        TIMBAL_DOC,
-        "responses: '200', '403', '500' (and 401, inferred from `security: - bearer_auth: []`)",
-    ),
-    ("kenbun", "content_type_conformance"): documented(
-        KENBUN_DOC, '"200 OK" with a JSON body; its Common Errors document no body, so any passes'
-    ),
-    ("timbal", "content_type_conformance"): documented(
-        TIMBAL_DOC,
-        "`application/json` for '200', '403' and '500' (the 401 we infer documents no body)",
-    ),
-    ("kenbun", "response_schema_conformance"): documented(
-        KENBUN_DOC,
-        'Response Fields: every field, its type, "timestamp or null" for trial_ends_at '
-        "(plus the minimums marked x-usagemock-inferred in specs/kenbun.yaml)",
-    ),
-    ("timbal", "response_schema_conformance"): documented(
-        TIMBAL_DOC,
-        "#/components/schemas/OverageSummary and #/components/schemas/ErrorMessage (plus the "
-        "minimums marked x-usagemock-inferred in specs/timbal.yaml)",
-    ),
-    ("kenbun", "ignored_auth"): documented(
-        KENBUN_DOC,
-        '`-H "Authorization: Bearer <token>"`; Common Errors: 401, "Unauthorized", '
-        '"Check authentication credentials"',
-    ),
-    ("timbal", "ignored_auth"): documented(TIMBAL_DOC, "`security: - bearer_auth: []`"),
-    ("kenbun", "negative_data_rejection"): documented(
-        KENBUN_DOC, '"No query parameters required."'
-    ),
-    ("timbal", "negative_data_rejection"): documented(
-        TIMBAL_DOC, "`org_id`: `in: path`, `required: true`, `type: string`"
-    ),
-    ("kenbun", CREDENTIAL_REQUIRED): documented(
-        KENBUN_DOC,
-        'Common Errors: 401, "Unauthorized", "Check authentication credentials"',
-    ),
-    ("timbal", CREDENTIAL_REQUIRED): inferred(
-        TIMBAL_DOC,
-        "`security: - bearer_auth: []`; `'403': description: Forbidden`",
-        "a bearer-protected operation refuses a request without a valid token: RFC 6750 says "
-        "401, Timbal documents 403, either passes",
-    ),
-    ("kenbun", OWNED_ORGS_ONLY): documented(
-        KENBUN_DOC,
-        'org_id: "automatically set based on your account context -- you do not need to '
-        'provide this manually" (no org in the request: nothing to check)',
-    ),
-    ("timbal", OWNED_ORGS_ONLY): inferred(
-        TIMBAL_DOC,
-        "`/orgs/{org_id}/billing/overage` with `security: - bearer_auth: []`; "
-        "`'403': description: Forbidden`",
-        "an org's billing is read with a key that may read it; the orgs you pass with --org-id "
-        "are the ones the token may read",
-    ),
-}
-
-_RULE_SOURCES: Mapping[tuple[str, str], Source] = {
-    (api, f"{api}_{rule.name}"): rule.source
-    for table in (RULES, MOMENTS, SERIES)
-    for api, rules in table.items()
-    for rule in rules
-}
-
 UNKNOWN = Source(Kind.DOCUMENTED, "the vendor-only contract of the operation")
 
 
 def source_of(api: str, check: str) -> Source:
     """The kind and source of ``check`` as it judges ``api``."""
-    return (
-        _RULE_SOURCES.get((api, check)) or _PER_API.get((api, check)) or _SHARED.get(check, UNKNOWN)
-    )
+    api_facts = facts(api)
+    for rule in api_facts.every_rule():
+        if check == f"{api}_{rule.name}":
+            return rule.source
+    source = api_facts.check_sources.get(check) or _SHARED.get(check, UNKNOWN)
+    if source.document == EVERY_DOC:
+        every = ", ".join(sorted(facts(name).doc for name in names()))
+        return dataclasses.replace(source, document=every)
+    return source
 
 
 def is_note(api: str, check: str) -> bool:

@@ -1,6 +1,10 @@
 """Where the API under test answers: a live base URL, or an ASGI app in this process.
 
-One seam, two implementations (as httpx's transports): the runner never asks which it has.
+One small value class, not two implementations: a :class:`Target` is a base URL plus, for the
+in-process mock, the ASGI ``app``. Reports use ``label`` and ``base_url``; the one place that
+asks which kind it is, is where the runner builds the schema (schemathesis calls an app
+in-process when it is given one, and the network otherwise), and ``check_reachable``, which has
+nothing to check in-process.
 """
 
 from __future__ import annotations

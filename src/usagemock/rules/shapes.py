@@ -15,8 +15,6 @@ from typing import Any
 
 Body = Mapping[str, Any]
 
-KENBUN_DOC = "kenbun-usage.md"
-TIMBAL_DOC = "timbal-overage.md"
 #: How far apart the asker's and the server's clocks may be before a time rule breaks.
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 

@@ -25,13 +25,13 @@ from usagemock.domain.clock import (
 )
 from usagemock.domain.faults import Fault
 from usagemock.domain.periods import isoformat
-from usagemock.domain.records import MAX_INGESTED, OrgRecord, from_json, to_json
+from usagemock.domain.records import MAX_INGESTED, OrgRecord
 from usagemock.engine import StateConflict, UnknownScenario
 from usagemock.errors import FixtureError
+from usagemock.stored import from_json, to_json
+from usagemock.web.admin_spec import record_moments
 from usagemock.web.handlers import JSON, MockContext, body_now
 from usagemock.web.paths import restore
-
-_RECORD_MOMENTS = (("anchor",), ("applied_at",), ("organic", "since"), ("trial", "ends_at"))
 
 
 def _bad_request(detail: str) -> ProblemException:
@@ -63,7 +63,7 @@ def _with_moments_checked(body: dict[str, Any]) -> dict[str, Any]:
     """``body`` (an OrgRecord) with every moment checked and written as ``...Z``."""
     data: dict[str, Any] = json.loads(json.dumps(body))
     moment = functools.partial(_instant, slack_years=MAX_STEP_YEARS)
-    for path in _RECORD_MOMENTS:
+    for path in record_moments():
         *parents, key = path
         holder: Any = data
         for name in parents:

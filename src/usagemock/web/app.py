@@ -13,25 +13,27 @@ from connexion.resolver import Resolver
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usagemock.access import OPEN, AccessPolicy, load_access
+from usagemock.apis import definition, facts, names
 from usagemock.engine import Engine, OrgFixture, real_time
+from usagemock.error_bodies import Renderer, code_and_message, problem_details
 from usagemock.errors import ConfigError
 from usagemock.scenarios import Scenario, with_user_scenarios
 from usagemock.settings import Settings
 from usagemock.specs import (
-    API_NAMES,
     AUTH_MODE_HEADER,
     documented_statuses,
-    load_bundled,
     named_examples,
+    spec_path,
 )
 from usagemock.store import SQLiteStore
 from usagemock.web.admin import admin_operations
+from usagemock.web.admin_spec import admin_document
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
 from usagemock.web.cors import OpenCORS
-from usagemock.web.errors import install_error_handlers, send_error, timbal_error
+from usagemock.web.errors import install_error_handlers, send_error
 from usagemock.web.fastpath import FastGets
 from usagemock.web.gate import PREFIX, AdminGate, is_docs
-from usagemock.web.handlers import OPERATIONS, MockContext
+from usagemock.web.handlers import MockContext, operations
 from usagemock.web.oas31 import add_after_errors, add_api
 from usagemock.web.origins import AdminOrigins
 from usagemock.web.paths import KeepEncodedSlashes
@@ -51,7 +53,7 @@ def create_app(
     """
     policy = load_access(settings.fixtures) if settings.fixtures else OPEN
     scenarios = with_user_scenarios(settings.scenarios)
-    statuses = {api: documented_statuses(load_bundled(api)) for api in API_NAMES}
+    statuses = {api: documented_statuses(facts(api).document()) for api in names()}
     _check_names(settings, policy, scenarios)
     _check_faults(scenarios, statuses)
     engine = Engine(
@@ -71,14 +73,16 @@ def create_app(
         engine=engine,
         policy=policy,
         statuses=statuses,
-        examples={api: named_examples(load_bundled(api)) for api in API_NAMES},
+        examples={api: named_examples(facts(api).document()) for api in names()},
         rng=random.Random(settings.seed),
         check_rules=settings.validate_responses,
     )
     gate = AdminGate(
         _connexion_app(
             "admin",
+            admin_document(),
             admin_operations(ctx),
+            problem_details,  # the admin API speaks RFC 9457
             settings,
             PREFIX,
             security_map={"bearer": gate_checked_bearer()},
@@ -140,9 +144,13 @@ def api_app(
     """One API's connexion app, serving its 3.1 spec with Swagger UI at ``<base>/ui/``."""
     return _connexion_app(
         api,
-        OPERATIONS[api](ctx),
+        facts(api).document(),
+        operations(api, ctx),
+        definition(api).error_body,
         settings,
         base_path,
+        # tests/test_specs.py lints the bundled specs, so start-up need not; any other is checked
+        trusted=facts(api).spec.parent == spec_path("admin").parent,
         security_map={"bearer": bearer_handler(ctx.policy)},
         fast_gets=fast_gets,
     )
@@ -150,10 +158,13 @@ def api_app(
 
 def _connexion_app(
     name: str,
-    operations: Mapping[str, Callable[..., Any]],
+    document: Mapping[str, Any],
+    handlers: Mapping[str, Callable[..., Any]],
+    render_error: Renderer,
     settings: Settings,
     base_path: str,
     *,
+    trusted: bool = True,
     fast_gets: bool = False,
     **options: Any,
 ) -> AsyncApp:
@@ -162,16 +173,16 @@ def _connexion_app(
         add_after_errors(app, FastGets)
     add_api(
         app,
-        load_bundled(name),  # parsed once per process (specs.load_bundled caches it)
+        document,  # parsed once per process (specs.load_cached caches it)
         base_path=base_path,
         name=name,
-        trusted=True,  # tests/test_specs.py lints the bundled specs; start-up need not
-        resolver=Resolver(function_resolver=lambda operation_id: operations[operation_id]),
+        trusted=trusted,
+        resolver=Resolver(function_resolver=lambda operation_id: handlers[operation_id]),
         validate_responses=settings.validate_responses,
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         **options,
     )
-    install_error_handlers(app, name)
+    install_error_handlers(app, name, render_error)
     return app
 
 
@@ -216,7 +227,7 @@ class PrefixRouter:
             return
         served = ", ".join(f"/{name}/ (docs at /{name}/ui/)" for name in self._apps)
         detail = f"No API at {scope['path']!r}; usagemock serves {served}"
-        await send_error(send, 404, detail, timbal_error)
+        await send_error(send, 404, detail, code_and_message)
 
     @staticmethod
     async def _lifespan(receive: Receive, send: Send) -> None:

@@ -22,8 +22,9 @@ class NotOneCredential(OAuthProblem):  # type: ignore[misc]
 
     RFC 6750 calls this ``invalid_request`` and suggests 400. Every API here answers 401 instead,
     because every operation of each documents 401 with the right fix ("check authentication
-    credentials"), while Timbal documents no 400, Kenbun's 400 means "organization context could
-    not be resolved" (another fix), and the admin API documents 400 only where it takes a body.
+    credentials"), while a 400, where an API documents one at all, means another fix (say,
+    "organization context could not be resolved"), and the admin API documents 400 only where it
+    takes a body.
     Taking the first or last header instead would let a proxy's header decide who is calling.
     """
 

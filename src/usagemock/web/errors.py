@@ -2,16 +2,15 @@
 
 connexion raises problems for auth (401), validation (400), routing (404, 405) and response
 checks (500); handlers raise :class:`connexion.ProblemException` for 403 and 400. The handlers
-registered here turn each into the API's documented body: Timbal's ``ErrorMessage``, Kenbun's
-RFC 9457 problem details. Nothing goes out as HTML or with a traceback.
+registered here turn each into the API's documented body, rendered by the API's definition
+(``error_body``; the formats are in :mod:`usagemock.error_bodies`). Nothing goes out as HTML or
+with a traceback.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from http import HTTPStatus
 from typing import Any
 
 from connexion import AsyncApp
@@ -20,39 +19,14 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.types import Send
 
+from usagemock.error_bodies import Renderer, phrase
 from usagemock.web.auth import challenge
 
 logger = logging.getLogger("usagemock")
 
-Renderer = Callable[[int, str], tuple[bytes, str]]
-
 
 class InjectedFault(ProblemException):  # type: ignore[misc]
     """An error response a scenario, a fault or ``Prefer: code=`` asked for: not logged as one."""
-
-
-def _phrase(status: int) -> HTTPStatus:
-    try:
-        return HTTPStatus(status)
-    except ValueError:
-        return HTTPStatus.INTERNAL_SERVER_ERROR
-
-
-def timbal_error(status: int, detail: str) -> tuple[bytes, str]:
-    """Timbal's ``ErrorMessage``: a machine code such as ``FORBIDDEN`` and a message."""
-    body = {"code": _phrase(status).name, "message": detail}
-    return json.dumps(body).encode(), "application/json"
-
-
-def kenbun_error(status: int, detail: str) -> tuple[bytes, str]:
-    """Kenbun's (chosen) RFC 9457 problem details."""
-    body = {
-        "type": "about:blank",
-        "title": _phrase(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
-    return json.dumps(body).encode(), "application/problem+json"
 
 
 async def send_error(
@@ -69,17 +43,10 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
-RENDERERS: Mapping[str, Renderer] = {
-    "timbal": timbal_error,
-    "kenbun": kenbun_error,
-    "admin": kenbun_error,  # the admin API speaks RFC 9457 too
-}
-
-
 def _detail(exc: Exception, status: int) -> str:
     detail = getattr(exc, "detail", None)
-    if not detail or detail == _phrase(status).phrase:
-        return _HINTS.get(status, _phrase(status).description or _phrase(status).phrase)
+    if not detail or detail == phrase(status).phrase:
+        return _HINTS.get(status, phrase(status).description or phrase(status).phrase)
     return str(detail)
 
 
@@ -90,9 +57,8 @@ _HINTS = {
 }
 
 
-def install_error_handlers(app: AsyncApp, api: str) -> None:
-    """Make every error ``app`` sends use ``api``'s documented error body."""
-    render = RENDERERS[api]
+def install_error_handlers(app: AsyncApp, api: str, render: Renderer) -> None:
+    """Make every error ``app`` (the API named ``api``) sends use the body ``render`` makes."""
 
     def respond(status: int, detail: str, headers: Mapping[str, str] | None) -> ConnexionResponse:
         body, mimetype = render(status, detail)

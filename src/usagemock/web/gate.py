@@ -13,9 +13,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from usagemock.error_bodies import problem_details
 from usagemock.specs import load_bundled
 from usagemock.web.auth import NotOneCredential, challenge, credentials
-from usagemock.web.errors import kenbun_error, send_error
+from usagemock.web.errors import send_error
 
 PREFIX = "/_usagemock"
 """Where the admin API is mounted."""
@@ -68,13 +69,13 @@ class AdminGate:
             extra = (
                 [(b"www-authenticate", challenge("admin", sent).encode())] if status == 401 else []
             )
-            await send_error(send, status, detail, kenbun_error, extra)
+            await send_error(send, status, detail, problem_details, extra)
             return
         allowed = next((m for pattern, m in self.routes if pattern.fullmatch(path)), None)
         if allowed is not None and scope["method"] not in allowed:
             allow = ", ".join(sorted(allowed))
             detail = f"{scope['method']} is not an operation of {path}; it takes {allow}."
-            await send_error(send, 405, detail, kenbun_error, [(b"allow", allow.encode())])
+            await send_error(send, 405, detail, problem_details, [(b"allow", allow.encode())])
             return
         body = b""
         more = True
@@ -88,7 +89,7 @@ class AdminGate:
             body.decode()
         except UnicodeDecodeError as exc:
             detail = f"The request body is not UTF-8 ({exc.reason} at byte {exc.start}); send JSON."
-            await send_error(send, 400, detail, kenbun_error, [])
+            await send_error(send, 400, detail, problem_details, [])
             return
         await self.app(scope, _replay(body, receive), send)
 

@@ -1,4 +1,8 @@
-"""The operations of each API: authorize, resolve the org's record, apply faults, shape JSON."""
+"""The operation of each API: authorize, resolve the org's record, apply faults, shape JSON.
+
+Every API has one operation and one handler, built from its definition: the org is the path
+parameter its facts name (a token that may not read it gets 403), or else the token's own.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +16,19 @@ from connexion.context import scope as current_scope
 from connexion.exceptions import ProblemException
 
 from usagemock.access import AccessPolicy, Principal
-from usagemock.domain import kenbun, timbal
+from usagemock.apis import definition, violations
 from usagemock.domain.faults import Fault
-from usagemock.domain.periods import isoformat
+from usagemock.domain.identity import token_org_id
 from usagemock.domain.records import OrgRecord
 from usagemock.engine import Engine, UnknownScenario
-from usagemock.rules import violations
 from usagemock.web.auth import mask
 from usagemock.web.errors import InjectedFault
 from usagemock.web.paths import restore
 from usagemock.web.prefer import Preferences, number, parse_prefer
 
 JSON = {"Content-Type": "application/json"}
-Body = dict[str, Any]
+#: A response body the mock builds (the rules read any JSON object: ``usagemock.rules.Body``).
+JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -35,14 +39,14 @@ class MockContext:
     policy: AccessPolicy
     statuses: Mapping[str, frozenset[int]]
     """Statuses each API's operation documents (faults may only use these)."""
-    examples: Mapping[str, Mapping[str, Body]]
+    examples: Mapping[str, Mapping[str, JsonObject]]
     """Each API's named 200 examples from its spec (for ``Prefer: example=``)."""
     rng: random.Random
     check_rules: bool = False
     """Hold every body to the documented rules before it leaves (on with --validate-responses)."""
 
 
-def keep_rules(api: str, body: Body) -> Body:
+def keep_rules(api: str, body: JsonObject) -> JsonObject:
     """``body`` if it keeps every rule ``api`` documents; else a 500 naming what broke."""
     broken = violations(api, body)
     if broken:
@@ -54,46 +58,9 @@ def keep_rules(api: str, body: Body) -> Body:
     return body
 
 
-def overage_body(summary: timbal.OverageSummary) -> Body:
-    """``OverageSummary`` as the Timbal spec shapes it."""
-    period = summary.period
-    return {
-        "enabled": summary.enabled,
-        "cap_credits": summary.cap_credits,
-        "used_credits": summary.used_credits,
-        "invoiced_credits": summary.invoiced_credits,
-        "pending_credits": summary.pending_credits,
-        "period_start": isoformat(period.start) if period else None,
-        "period_end": isoformat(period.end) if period else None,
-        "rate_cents_per_1k": summary.rate_cents_per_1k,
-        "threshold_usd": summary.threshold_usd,
-    }
-
-
-def usage_body(usage: kenbun.EventUsage) -> Body:
-    """``Usage`` as the Kenbun spec shapes it."""
-    account, plan = usage.account, usage.account.plan
-    return {
-        "monthly_events": usage.monthly_events,
-        "free_tier_limit": plan.free_tier_limit,
-        "overage_rate_cents": plan.overage_rate_cents,
-        "overage_unit": plan.overage_unit,
-        "overage": usage.overage,
-        "billing_cycle_start": isoformat(usage.cycle.start),
-        "billing_cycle_end": isoformat(usage.billing_cycle_end),
-        "org_id": account.org_id,
-        "org_name": account.org_name,
-        "subscription_status": usage.status.value,
-        "trial_ends_at": isoformat(usage.trial_ends_at) if usage.trial_ends_at else None,
-    }
-
-
-def body_now(record: OrgRecord, engine: Engine) -> Body:
+def body_now(record: OrgRecord, engine: Engine) -> JsonObject:
     """What the org's API answers now, before any fault."""
-    now = engine.now()
-    if isinstance(record.account, kenbun.KenbunAccount):
-        return usage_body(kenbun.usage_at(record.account, now, record.ingests))
-    return overage_body(timbal.summarize(record.account, now, record.ingests))
+    return definition(record.api).answer(record.account, engine.now(), record.ingests)
 
 
 class _Answer:
@@ -130,7 +97,7 @@ class _Answer:
         """An error response asked for on purpose (fault, scenario, ``Prefer: code``)."""
         return InjectedFault(status=status, detail=detail, headers=self.prefs.headers())
 
-    async def deliver(self, record: OrgRecord) -> tuple[Body, int, dict[str, str]]:
+    async def deliver(self, record: OrgRecord) -> tuple[JsonObject, int, dict[str, str]]:
         """Apply latency and error faults (request's, then org's), then the body."""
         fault = record.fault
         latency = self.prefs.get("latency")
@@ -167,7 +134,7 @@ class _Answer:
         self.prefs.ignore("code", f"not a documented status; use one of {listed}")
         return None
 
-    def _body(self, record: OrgRecord) -> Body:
+    def _body(self, record: OrgRecord) -> JsonObject:
         examples = self.ctx.examples[self.api]
         name = self.prefs.get("example")
         if name is None and self.prefs.get("dynamic") == "false":
@@ -184,59 +151,45 @@ class _Answer:
         return body_now(record, self.ctx.engine)
 
 
-def timbal_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
-    """Timbal's handlers by operationId."""
+def operations(api: str, ctx: MockContext) -> dict[str, Callable[..., Any]]:
+    """The handler of ``api``'s operation, by its operationId."""
+    org_param = definition(api).facts.org_param
 
-    async def get_overage(org_id: str, token_info: dict[str, Any]) -> Any:
-        org_id = restore(org_id)
+    # connexion hands a handler with **parameters every argument it has (path, query,
+    # security context); only the org's path parameter matters here.
+    async def handle(token_info: dict[str, Any], **parameters: Any) -> Any:
         principal: Principal = token_info["principal"]
-        answer = _Answer(ctx, "timbal")
-        if not principal.may_read(org_id):
-            raise answer.fail(
-                403,
-                f"Token {mask(principal.token)} may not read org {org_id!r}; "
-                "use a token whose fixtures entry lists it under can_read.",
-            )
-        record = ctx.engine.record(
-            "timbal",
-            org_id,
-            scenario=answer.scenario(),
-            token_scenario=principal.scenario,
-        )
-        return await answer.deliver(record)
-
-    return {"get": get_overage}
-
-
-def kenbun_operations(ctx: MockContext) -> dict[str, Callable[..., Any]]:
-    """Kenbun's handlers by operationId."""
-
-    async def get_usage(token_info: dict[str, Any]) -> Any:
-        principal: Principal = token_info["principal"]
-        answer = _Answer(ctx, "kenbun")
-        if principal.org_from_token:
-            org_id = kenbun.org_id_for_token(principal.token, ctx.engine.seed)
-        elif principal.org_id is None:
-            raise answer.fail(
-                400,
-                f"Organization context could not be resolved: token "
-                f"{mask(principal.token)} belongs to no organization in the "
-                "fixtures file.",
-            )
+        answer = _Answer(ctx, api)
+        if org_param is None:
+            org_id = _token_org(api, principal, answer, ctx.engine.seed)
         else:
-            org_id = principal.org_id
+            org_id = restore(parameters[org_param])
+            if not principal.may_read(org_id):
+                raise answer.fail(
+                    403,
+                    f"Token {mask(principal.token)} may not read org {org_id!r}; "
+                    "use a token whose fixtures entry lists it under can_read.",
+                )
         record = ctx.engine.record(
-            "kenbun",
+            api,
             org_id,
             scenario=answer.scenario(),
             token_scenario=principal.scenario,
         )
         return await answer.deliver(record)
 
-    return {"getUsage": get_usage}
+    return {definition(api).operation_id: handle}
 
 
-OPERATIONS: dict[str, Callable[[MockContext], dict[str, Callable[..., Any]]]] = {
-    "timbal": timbal_operations,
-    "kenbun": kenbun_operations,
-}
+def _token_org(api: str, principal: Principal, answer: _Answer, seed: int) -> str:
+    """The org of an API whose requests name none: the token's (fixtures file, or derived)."""
+    if principal.org_from_token:
+        return token_org_id(api, principal.token, seed)
+    if principal.org_id is None:
+        raise answer.fail(
+            400,
+            f"Organization context could not be resolved: token "
+            f"{mask(principal.token)} belongs to no organization in the "
+            "fixtures file.",
+        )
+    return principal.org_id

@@ -254,8 +254,8 @@ def describe(error: ValidationError) -> str:
 def _innermost(error: ValidationError) -> ValidationError:
     """Inside ``oneOf``/``anyOf``, the error of the branch the value was meant for.
 
-    A branch whose ``const`` or top-level ``type`` fails is another shape altogether (a Kenbun
-    record is no Timbal record); of the rest, the one with the fewest errors is the closest.
+    A branch whose ``const`` or top-level ``type`` fails is another shape altogether (one API's
+    record is no other API's record); of the rest, the one with the fewest errors is the closest.
     When no branch is closer than another, the error itself (and its description) says most.
     """
 
@@ -635,10 +635,13 @@ class OperationParts:
         self._responder = _Responder(operation.produces, options.get("jsonifier") or Jsonifier())
 
     def takes_only_path_and_context(self) -> bool:
-        """Whether the handler is a coroutine function taking only what :meth:`arguments` gives.
+        """Whether connexion would give the handler only what :meth:`arguments` gives.
 
-        Others (a body, query parameters, a default to fill, a sync handler connexion runs in a
-        thread pool) take the full path.
+        True for a coroutine function of an operation without a request body or query
+        parameters, whose named arguments are path parameters or security's context (a
+        ``**parameters`` catch-all then gets just those too, for a request without a query
+        string). Others (a body, query parameters and their defaults, a sync handler connexion
+        runs in a thread pool) take the full path.
         """
         operation = self.operation
         path = {self._sanitize(p["name"]) for p in operation.parameters if p["in"] == "path"}
@@ -647,7 +650,6 @@ class OperationParts:
         return not (
             operation.request_body
             or takes_query
-            or self._has_kwargs
             or other
             or not asyncio.iscoroutinefunction(self.handler)
         )
@@ -678,7 +680,11 @@ class OperationParts:
             request.path_params, operation=self.operation, sanitize=self._sanitize
         )
         context = request.context
-        kwargs.update((key, value) for key, value in context.items() if key in self._arguments)
+        kwargs.update(
+            (key, value)
+            for key, value in context.items()
+            if self._has_kwargs or key in self._arguments
+        )
         if CONTEXT_NAME in self._arguments:
             kwargs[CONTEXT_NAME] = context
         return kwargs

@@ -25,8 +25,9 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from usagemock.error_bodies import problem_details
 from usagemock.settings import origin
-from usagemock.web.errors import kenbun_error, send_error
+from usagemock.web.errors import send_error
 
 _CROSS_SITE = frozenset({"cross-site", "same-site"})  # Sec-Fetch-Site values of other origins
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -59,7 +60,7 @@ class AdminOrigins:
         if scope["type"] == "http":
             refusal = self._refusal(scope, Headers(scope=scope))
             if refusal is not None:
-                await send_error(send, *refusal, kenbun_error)
+                await send_error(send, *refusal, problem_details)
                 return
         await self.app(scope, receive, send)
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from usagemock.domain import kenbun, timbal
-from usagemock.domain.kenbun import SubscriptionStatus
+from usagemock.apis.kenbun import account as kenbun
+from usagemock.apis.kenbun.account import SubscriptionStatus
+from usagemock.apis.timbal import account as timbal
 
 NOW = datetime(2026, 3, 17, 14, 30, tzinfo=UTC)
 

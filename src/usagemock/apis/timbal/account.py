@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from usagemock.apis.timbal.facts import NAME
 from usagemock.domain.identity import rng_for
 from usagemock.domain.periods import Period, monthly_period
 from usagemock.domain.usage import Ingest, UsageCurve
@@ -38,6 +39,11 @@ class TimbalAccount:
     plan: TimbalPlan
     anchor: datetime
     curve: UsageCurve
+
+    @property
+    def api(self) -> str:
+        """Timbal: the API whose account this is."""
+        return NAME
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from usagemock.rules.shapes import (
-    KENBUN_DOC,
     Answer,
     Body,
     MomentRule,
@@ -20,6 +19,9 @@ from usagemock.rules.shapes import (
     whole,
     windows_apart,
 )
+
+#: The vendor document every source of these rules quotes (in ``specs/vendor``).
+KENBUN_DOC = "kenbun-usage.md"
 
 KENBUN_STATUSES = ("active", "trialing", "past_due", "canceled", "ended", "expired", "none")
 KENBUN_WINDOW = ("billing_cycle_start", "billing_cycle_end")

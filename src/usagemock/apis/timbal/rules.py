@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from usagemock.rules.shapes import (
-    TIMBAL_DOC,
     Answer,
     Body,
     MomentRule,
@@ -20,6 +19,9 @@ from usagemock.rules.shapes import (
     not_negative,
     windows_apart,
 )
+
+#: The vendor document every source of these rules quotes (in ``specs/vendor``).
+TIMBAL_DOC = "timbal-overage.md"
 
 TIMBAL_WINDOW = ("period_start", "period_end")
 TIMBAL_COUNTS = ("used_credits", "invoiced_credits", "pending_credits")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from usagemock.apis.kenbun.facts import NAME
 from usagemock.domain.identity import company_name, derive_seed, rng_for
-from usagemock.domain.identity import org_id as generated_org_id
 from usagemock.domain.periods import Period, calendar_month
 from usagemock.domain.usage import Ingest, UsageCurve, ingested
 
@@ -55,6 +55,11 @@ class KenbunAccount:
     trial: Trial | None = None
     """A dated trial; a ``trialing`` account without one is on a trial that runs to cycle end."""
 
+    @property
+    def api(self) -> str:
+        """Kenbun: the API whose account this is."""
+        return NAME
+
 
 @dataclass(frozen=True)
 class EventUsage:
@@ -97,12 +102,6 @@ _STATUSES = (
 )
 # (share of accounts, low and high end of the period's total as a multiple of the free tier)
 _USAGE_BANDS = ((30, 0.05, 0.6), (20, 0.6, 0.95), (15, 0.95, 1.1), (35, 1.2, 6.0))
-
-
-@functools.lru_cache(maxsize=4096)  # reseeding faker on every request costs 5% of one
-def org_id_for_token(token: str, seed: int) -> str:
-    """The org a token belongs to when no fixture names one: derived from the token."""
-    return generated_org_id(derive_seed(seed, "kenbun-id", token))
 
 
 @functools.lru_cache(maxsize=4096)

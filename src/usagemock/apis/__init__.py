@@ -1,0 +1,107 @@
+"""The registry of API definitions: every other module asks it, none names an API.
+
+Each API is one package here (``timbal``, ``kenbun``) with two halves: its :class:`ApiFacts`
+(spec, rules, the kit's facts; imports only the rules and the specs) and its mock definition
+(:class:`usagemock.apis.api_definition.ApiDefinition`: accounts, JSON, scenarios, error body),
+imported only when the mock first asks for it. An API defined outside usagemock is added with
+:func:`register` before the mock or the kit is built (see ARCHITECTURE.md, "Adding an API").
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from usagemock.apis.api_facts import ApiFacts
+from usagemock.apis.kenbun.facts import FACTS as _KENBUN
+from usagemock.apis.timbal.facts import FACTS as _TIMBAL
+from usagemock.errors import ConfigError
+from usagemock.rules import DEFAULT_CLOCK_SKEW, Answer, Body
+
+if TYPE_CHECKING:
+    from usagemock.apis.api_definition import ApiDefinition
+
+__all__ = [
+    "ApiFacts",
+    "definition",
+    "facts",
+    "moment_violations",
+    "names",
+    "register",
+    "series_violations",
+    "unregister",
+    "violations",
+]
+
+# Lower case letters, digits and "_": a name is a URL segment, a flag value and a store key.
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Names an API may not take: ``--api all`` and the admin API's spec.
+RESERVED = frozenset({"all", "admin"})
+
+_REGISTRY: dict[str, ApiFacts] = {api.name: api for api in (_TIMBAL, _KENBUN)}
+_LOADED: dict[str, ApiDefinition[Any]] = {}
+
+
+def names() -> tuple[str, ...]:
+    """Every registered API's name, in the order they were registered."""
+    return tuple(_REGISTRY)
+
+
+def facts(name: str) -> ApiFacts:
+    """The facts of API ``name``; a :class:`ConfigError` naming those there are otherwise."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"No API named {name!r}; usagemock knows {', '.join(names())}.") from None
+
+
+def definition(name: str) -> ApiDefinition[Any]:
+    """The mock half of API ``name``, imported the first time it is asked for."""
+    if name not in _LOADED:
+        module, _, attribute = facts(name).definition.partition(":")
+        loaded = getattr(importlib.import_module(module), attribute)
+        if loaded.facts is not facts(name):
+            raise ConfigError(
+                f"{facts(name).definition} is the definition of {loaded.facts.name!r}, not "
+                f"of {name!r}; point the facts' definition at their own API's."
+            )
+        _LOADED[name] = loaded
+    return _LOADED[name]
+
+
+def register(api: ApiFacts) -> None:
+    """Add an API defined outside usagemock (its ``definition`` must be importable)."""
+    if not _NAME.match(api.name) or api.name in RESERVED:
+        raise ConfigError(
+            f"An API may not be named {api.name!r}: use lower case letters, digits and '_', "
+            f"starting with a letter, other than {', '.join(sorted(RESERVED))}."
+        )
+    if api.name in _REGISTRY:
+        raise ConfigError(f"An API named {api.name!r} is registered already; pick another name.")
+    _REGISTRY[api.name] = api
+
+
+def unregister(name: str) -> None:
+    """Remove a registered API (a test's own API, when the test is done)."""
+    facts(name)
+    del _REGISTRY[name]
+    _LOADED.pop(name, None)
+
+
+def violations(api: str, body: Body) -> list[str]:
+    """Every body rule of ``api`` that ``body`` breaks, as ``rule: what`` lines."""
+    return facts(api).violations(body)
+
+
+def moment_violations(api: str, answer: Answer, skew: timedelta = DEFAULT_CLOCK_SKEW) -> list[str]:
+    """Every moment rule of ``api`` that ``answer`` breaks, as ``rule: what`` lines."""
+    return facts(api).moment_violations(answer, skew)
+
+
+def series_violations(
+    api: str, earlier: Answer, later: Answer, skew: timedelta = DEFAULT_CLOCK_SKEW
+) -> list[str]:
+    """Every series rule of ``api`` that the pair breaks, as ``rule: what`` lines."""
+    return facts(api).series_violations(earlier, later, skew)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,15 +13,9 @@ import pytest
 
 from tests.conftest import REPO
 from usagemock.apis import violations
+from usagemock.testing import free_port, wait_listening
 
 NOW = "2026-03-17T14:30:00Z"
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -63,15 +55,8 @@ class LiveServer:
             text=True,
             cwd=REPO,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
+        if wait_listening(self.port, timeout=20, alive=lambda: self.process.poll() is None):
+            return
         self.process.kill()
         _, err = self.process.communicate(timeout=10)
         raise AssertionError(f"usagemock serve did not start: {err}")

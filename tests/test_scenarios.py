@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ from usagemock.engine import Engine
 from usagemock.errors import FixtureError
 from usagemock.scenarios import load_scenarios
 from usagemock.store import MEMORY, SQLiteStore
+from usagemock.testing import free_port, listening
 from usagemock.web.handlers import body_now
 
 SCENARIOS = load_scenarios()
@@ -230,18 +230,11 @@ def test_a_missing_scenarios_folder_is_refused() -> None:
         load_scenarios(Path("/nonexistent/scenarios"))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_serve_refuses_to_start_with_a_bad_scenarios_folder(tmp_path: Path) -> None:
     """``serve --scenarios`` with a bad file exits 2 naming it, and never listens."""
     path = tmp_path / "broken.yaml"
     path.write_text(BAD_FILES["unknown field"][0])
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "usagemock", "serve", "--state", MEMORY),
@@ -262,8 +255,7 @@ def test_serve_refuses_to_start_with_a_bad_scenarios_folder(tmp_path: Path) -> N
     assert f"{path}:4: kenbun.colour" in stderr
     assert "Traceback" not in stderr
     assert stdout == "", "nothing may be served: not even the banner"
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    assert not listening(port)
 
 
 UNUSABLE = {

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.test_cli import free_port
+from usagemock.testing import free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -50,14 +49,20 @@ class Server:
 
     def wait_ready(self) -> None:
         """Return once the admin API answers, or fail with what the server printed."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if httpx.get(f"{self.url}/_usagemock/clock", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
+        if wait_until(self.answers, timeout=START_TIMEOUT, alive=self.running, interval=0.1):
+            return
         raise AssertionError(f"usagemock serve did not start: {self.log.read_text()}")
+
+    def answers(self) -> bool:
+        """Whether the admin API answers 200: with workers, the port accepts before any serves."""
+        try:
+            return httpx.get(f"{self.url}/_usagemock/clock", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def running(self) -> bool:
+        """Whether the server process is still there."""
+        return self.process.poll() is None
 
     def terminate(self) -> int:
         """Stop the server with SIGTERM, as a process manager would; its exit code."""

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from usagemock.testing import free_port, wait_listening
 
 MARKER = "usagemock"
 CONTRACT_MARKER = "usagemock_contract"
@@ -87,19 +87,13 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     return options
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def usagemock_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[MockServer]:
     """A real mock on a free loopback port, configured by the ``usagemock`` marker."""
     options = _options(request)
-    port = _free_port()
+    port = free_port()
     args = [sys.executable, "-m", "usagemock", "serve", "--port", str(port), "--no-access-log"]
     for name in ("api", "seed", "fixtures", "now", "scenario"):
         if options.get(name) is not None:  # what the marker leaves out keeps its default
@@ -122,15 +116,8 @@ def usagemock_server(
 
 
 def _wait_listening(process: subprocess.Popen[str], port: int) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.05)
+    if wait_listening(port, timeout=START_TIMEOUT, alive=lambda: process.poll() is None):
+        return
     process.kill()
     _, err = process.communicate(timeout=10)
     last = (err.strip().splitlines() or ["(nothing on stderr)"])[-1]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +11,7 @@ import uvicorn
 
 from tests.kit.broken_servers import OWNED, TOKEN
 from usagemock.kit import Event, Plan, RunFinished, Target, run
+from usagemock.testing import free_port, wait_until
 
 FAST_EXAMPLES = 25  # generated cases per phase in tests: enough for every bug in the family
 
@@ -33,22 +32,21 @@ def finished(events: list[Event]) -> RunFinished:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Any], str]]:
-    """Serve ASGI apps with uvicorn on free loopback ports; each stops when the test ends."""
+def serve() -> Iterator[Callable[..., str]]:
+    """Serve ASGI apps with uvicorn on free loopback ports; each stops when the test ends.
+
+    Keyword arguments go to ``uvicorn.Config`` (``http="h11"`` picks the HTTP parser).
+    """
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(app: Any) -> str:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
+    def start(app: Any, **options: Any) -> str:
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", **options)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-            time.sleep(0.02)
+        started = wait_until(lambda: server.started, timeout=10, alive=thread.is_alive)
+        assert started, "uvicorn did not start within 10 s"
         servers.append((server, thread))
         return f"http://127.0.0.1:{port}"
 

@@ -215,6 +215,16 @@ def documented_statuses(document: Mapping[str, Any]) -> frozenset[int]:
     )
 
 
+def declared_operations(document: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """Every operation the document declares: its operationId (None: it has none) and path."""
+    return [
+        (operation.get("operationId"), path)
+        for path, item in document.get("paths", {}).items()
+        for operation in item.values()
+        if isinstance(operation, Mapping)
+    ]
+
+
 def named_examples(document: Mapping[str, Any]) -> dict[str, Any]:
     """The 200 JSON examples of the document's operations, by name (``default`` for ``example``)."""
     found: dict[str, Any] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -66,3 +67,39 @@ def test_the_record_moments_come_from_every_apis_record_schema() -> None:
         ("organic", "since"),
         ("trial", "ends_at"),
     }
+
+
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [
+        ("tests.thirdapi.seats", "is not 'module:attribute'"),
+        ("tests.thirdapi.no_such_module:DEFINITION", "cannot be imported (No module named"),
+        ("tests.thirdapi.seats:NOPE", "module tests.thirdapi.seats has no NOPE"),
+    ],
+)
+def test_a_definition_that_cannot_be_had_is_one_config_error(where: str, says: str) -> None:
+    """A wrong ``definition`` string says which API and what is wrong, not an import traceback."""
+    apis.register(dataclasses.replace(SEATS, name="seats2", definition=where))
+    try:
+        with pytest.raises(ConfigError, match=re.escape(says)) as refused:
+            apis.definition("seats2")
+        assert "'seats2'" in str(refused.value) and "\n" not in str(refused.value)
+    finally:
+        apis.unregister("seats2")
+
+
+def test_facts_copied_from_the_definitions_own_say_so() -> None:
+    """Same name, another object (a copy, or a module run as a script): the message says why."""
+    apis.register(dataclasses.replace(SEATS))
+    try:
+        with pytest.raises(ConfigError, match="another ApiFacts named 'seats' than the one"):
+            apis.definition("seats")
+    finally:
+        apis.unregister("seats")
+
+
+def test_a_sample_path_that_is_not_a_path_is_refused() -> None:
+    """The banner's curl joins base URL and sample path: one without '/' would be a wrong URL."""
+    with pytest.raises(ConfigError, match="sample_path 'seats' must start with '/'"):
+        apis.register(dataclasses.replace(SEATS, sample_path="seats"))
+    assert "seats" not in apis.names()

@@ -93,3 +93,9 @@ def test_the_bundled_vendor_documents_are_the_ones_handed_to_us() -> None:
     bundled = {p.name: p.read_bytes() for p in VENDOR_DOCS.glob("*.md")}
     handed = {p.name: p.read_bytes() for p in SHARED_SEEDS.glob("*.md")}
     assert bundled == handed
+
+
+@pytest.mark.parametrize("api", ["timbal", "kenbun"])
+def test_a_shared_source_cites_the_judged_apis_own_document(api: str) -> None:
+    """A run judges one API: a check shared by every API rests on that API's document alone."""
+    assert source_of(api, "use_after_free").document == facts(api).doc

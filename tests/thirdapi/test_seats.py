@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from tests.conftest import REPO, bearer, in_process_client
-from tests.thirdapi.seats import FACTS, NAME, SCENARIOS
+from tests.test_cli import run_cli
+from tests.thirdapi.seats import DEFINITION, FACTS, NAME, SCENARIOS
 from usagemock import apis
 from usagemock.cli import main
 from usagemock.cli.serve import banner
 from usagemock.errors import ConfigError
 from usagemock.settings import Settings, build_settings
+from usagemock.web.app import create_app
 
 ORG = "org_seats_a"
 
@@ -95,3 +102,64 @@ def test_an_unregistered_api_is_refused_with_the_names_there_are() -> None:
     """Without the fixture, "seats" is no API: settings refuse it in one line."""
     with pytest.raises(ConfigError, match="use one of: all, timbal, kenbun"):
         build_settings({}, {"api": NAME})
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "says"),
+    [
+        ("operation_id", "getSeat", r"operationId 'getSeat'; .* declares getSeats at /orgs/"),
+        ("facts", dataclasses.replace(FACTS, org_param="org"), r"parameter 'org', which /orgs/"),
+    ],
+)
+@pytest.mark.usefixtures("seats")
+def test_a_definition_its_spec_does_not_fit_is_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, attribute: str, value: object, says: str
+) -> None:
+    """A wrong operationId or org parameter stops the build in one line, not 500s at requests."""
+    monkeypatch.setattr(DEFINITION, attribute, value)
+    if attribute == "facts":  # the registry holds the facts the definition holds
+        apis.unregister(NAME)
+        apis.register(DEFINITION.facts)
+    with pytest.raises(ConfigError, match=says):
+        create_app(Settings(api=NAME, state=":memory:"))
+
+
+@pytest.mark.usefixtures("seats")
+def test_the_admin_commands_drive_it_on_a_server_that_registered_it(serve: Any) -> None:
+    """The CLI's process has no Seats API: it sends the name, and the server that has it obeys.
+
+    An unknown name is the server's refusal, one line naming the APIs it serves.
+    """
+    url = serve(create_app(Settings(state=":memory:", scenarios=SCENARIOS)))
+    env = {"USAGEMOCK_URL": url}
+    applied = run_cli("scenario", "apply", NAME, ORG, "seats_full_house", env=env)
+    assert applied.returncode == 0, applied.stderr
+    assert json.loads(applied.stdout)["response"]["over_limit"] is True
+    refused = run_cli("org", "show", "nope", ORG, env=env)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert f"'nope' is not one of ['kenbun', '{NAME}', 'timbal']" in refused.stderr
+
+
+@pytest.mark.usefixtures("seats")
+def test_the_kit_holds_it_to_its_own_scenario_from_a_scenarios_folder() -> None:
+    """``usagemock test --scenario`` finds a scenario in ``--scenarios`` and checks its expect."""
+    scenario = ["--scenario", "seats_full_house", "--scenarios", str(SCENARIOS)]
+    budget = ["--max-examples", "5", "--samples", "2", "--seed", "1"]
+    result = CliRunner().invoke(main, ["test", "--api", NAME, *scenario, *budget])
+    assert result.exit_code == 0, result.output
+    assert "ok   scenario_expectations" in result.output
+
+
+@pytest.mark.usefixtures("seats")
+def test_a_spec_with_an_operation_the_definition_does_not_serve_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A second operation in the spec has no handler: refused in one line, not 500s to both."""
+    document = yaml.safe_load(FACTS.spec.read_text())
+    document["paths"]["/other"] = {"get": {"responses": {"200": {"description": "other"}}}}
+    (spec := tmp_path / "seats.yaml").write_text(yaml.safe_dump(document))
+    monkeypatch.setattr(DEFINITION, "facts", dataclasses.replace(FACTS, spec=spec))
+    apis.unregister(NAME)
+    apis.register(DEFINITION.facts)
+    with pytest.raises(ConfigError, match=r"declares getSeats at .*, no operationId at /other"):
+        create_app(Settings(api=NAME, state=":memory:"))

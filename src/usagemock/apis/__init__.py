@@ -60,15 +60,43 @@ def facts(name: str) -> ApiFacts:
 def definition(name: str) -> ApiDefinition[Any]:
     """The mock half of API ``name``, imported the first time it is asked for."""
     if name not in _LOADED:
-        module, _, attribute = facts(name).definition.partition(":")
-        loaded = getattr(importlib.import_module(module), attribute)
+        loaded = _import_definition(facts(name))
         if loaded.facts is not facts(name):
-            raise ConfigError(
-                f"{facts(name).definition} is the definition of {loaded.facts.name!r}, not "
-                f"of {name!r}; point the facts' definition at their own API's."
-            )
+            raise ConfigError(_mismatch(facts(name), loaded.facts))
         _LOADED[name] = loaded
     return _LOADED[name]
+
+
+def _import_definition(api: ApiFacts) -> Any:
+    """The object ``api.definition`` names; a :class:`ConfigError` saying why it cannot be had."""
+    module, colon, attribute = api.definition.partition(":")
+    where = f"The definition of API {api.name!r}, {api.definition!r},"
+    if not (colon and module and attribute):
+        raise ConfigError(f"{where} is not 'module:attribute'; e.g. 'my_api:DEFINITION'.")
+    try:
+        imported = importlib.import_module(module)
+    except ImportError as exc:
+        problem = f"{where} cannot be imported ({exc}); is its folder on sys.path?"
+        raise ConfigError(problem) from None
+    if not hasattr(imported, attribute):
+        raise ConfigError(f"{where} names nothing: module {module} has no {attribute}.")
+    return getattr(imported, attribute)
+
+
+def _mismatch(api: ApiFacts, held: ApiFacts) -> str:
+    """Why the definition ``api`` names holds facts ``held`` that are not ``api`` itself."""
+    if held.name != api.name:
+        return (
+            f"{api.definition} is the definition of {held.name!r}, not of {api.name!r}; point "
+            "the facts' definition at their own API's."
+        )
+    # Same name, another object: most often the module ran as a script (``__main__``) and was
+    # imported again by its module name, or the facts were copied (dataclasses.replace).
+    return (
+        f"{api.definition} holds another ApiFacts named {api.name!r} than the one registered; "
+        "register the very FACTS its definition holds (a module run as a script is imported "
+        "twice: register from another module)."
+    )
 
 
 def register(api: ApiFacts) -> None:
@@ -77,6 +105,11 @@ def register(api: ApiFacts) -> None:
         raise ConfigError(
             f"An API may not be named {api.name!r}: use lower case letters, digits and '_', "
             f"starting with a letter, other than {', '.join(sorted(RESERVED))}."
+        )
+    if not api.sample_path.startswith("/"):
+        raise ConfigError(
+            f"API {api.name!r}: sample_path {api.sample_path!r} must start with '/' (a path "
+            "below the API's base URL, e.g. '/usage')."
         )
     if api.name in _REGISTRY:
         raise ConfigError(f"An API named {api.name!r} is registered already; pick another name.")

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import click
 import httpx
 
-from usagemock.cli import ApiChoice, main
+from usagemock.cli import main
 from usagemock.errors import UsageMockError
 
 F = Callable[..., Any]
@@ -44,10 +44,27 @@ def _org_id(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     return value
 
 
+def _api_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An API's name as given; the server checks it against the APIs it serves.
+
+    Not a choice of this process's registry: the server may serve an API registered in its own
+    process only (``usagemock.apis.register``), and its refusal names those it has.
+    """
+    if value is not None and not value:
+        raise click.BadParameter("is empty; give the name of an API the server serves.")
+    return value
+
+
+def _api_argument(*, required: bool = True) -> Callable[[F], F]:
+    """``API``, the first argument of every command about one org."""
+    metavar = "API" if required else "[API]"
+    return click.argument("api", metavar=metavar, required=required, callback=_api_name)
+
+
 def _org_arguments(command: F) -> F:
     """``API ORG_ID``, shared by every command about one org."""
     command = click.argument("org_id", callback=_org_id)(command)
-    return click.argument("api", type=ApiChoice())(command)
+    return _api_argument()(command)
 
 
 def org_path(api: str, org_id: str, *rest: str) -> str:
@@ -206,7 +223,7 @@ def org_ingest(
 
 
 @org.command("reset")
-@click.argument("api", type=ApiChoice(), required=False)
+@_api_argument(required=False)
 @click.argument("org_id", required=False, callback=_org_id)
 @click.option("--all", "everything", is_flag=True, help="Reset every org.")
 @_server_options

@@ -54,6 +54,13 @@ IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")
     "(its expect: block). In-process, the mock starts every org in it.",
 )
 @click.option(
+    "--scenarios",
+    envvar="USAGEMOCK_SCENARIOS",
+    type=click.Path(path_type=Path),
+    help="Folder of your own scenario files, added to the bundled ones (as serve's), "
+    "for --scenario. [env USAGEMOCK_SCENARIOS]",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="Fail on notes too: where the server chose otherwise than the mock's assumptions.",
@@ -89,8 +96,10 @@ def test_command(**flags: Any) -> None:
         handlers.append(junit)
     passed = True
     for api in apis:
-        expect = _expectations(flags["scenario"], api)
-        with _target(api, base_url, token, flags["org_ids"], flags["scenario"]) as (
+        expect = _expectations(flags["scenario"], flags["scenarios"], api)
+        with _target(
+            api, base_url, token, flags["org_ids"], flags["scenario"], flags["scenarios"]
+        ) as (
             target,
             token_,
             orgs,
@@ -131,13 +140,16 @@ def _non_blank(orgs: tuple[str, ...]) -> tuple[str, ...]:
     return orgs
 
 
-def _expectations(scenario: str | None, api: str) -> dict[str, Any] | None:
-    """What ``scenario`` promises about ``api`` (None without a scenario), or a ConfigError."""
+def _expectations(scenario: str | None, folder: Path | None, api: str) -> dict[str, Any] | None:
+    """What ``scenario`` (bundled, or in ``folder``) promises about ``api``, or a ConfigError.
+
+    None without a scenario.
+    """
     if scenario is None:
         return None
-    from usagemock.scenarios import load_scenarios
+    from usagemock.scenarios import with_user_scenarios
 
-    scenarios = load_scenarios()
+    scenarios = with_user_scenarios(folder)
     if scenario not in scenarios:
         raise ConfigError(
             f"--scenario {scenario}: no such scenario; there are {', '.join(sorted(scenarios))}."
@@ -157,6 +169,7 @@ def _target(
     token: str | None,
     org_ids: tuple[str, ...],
     scenario: str | None = None,
+    scenarios: Path | None = None,
 ) -> Iterator[tuple[Target, str, tuple[str, ...]]]:
     """The target, token and owned orgs: a URL as given, or a fresh mock in this process.
 
@@ -176,7 +189,8 @@ def _target(
         fixtures = Path(tmp) / "access.yaml"
         # JSON is YAML, and keeps any token or org id a plain string.
         fixtures.write_text(json.dumps({"tokens": {token: {"org": orgs[0], "can_read": orgs}}}))
-        app = create_app(throwaway(Settings(api=api, fixtures=fixtures, scenario=scenario)))
+        settings = Settings(api=api, fixtures=fixtures, scenario=scenario, scenarios=scenarios)
+        app = create_app(throwaway(settings))
         yield Target.in_process(app), token, orgs
 
 
@@ -195,6 +209,8 @@ def _rerun_line(flags: dict[str, Any], token: str) -> str:
     parts += [f"--org-id {shell_word(org, token)}" for org in flags["org_ids"]]
     if flags["scenario"]:
         parts.append(f"--scenario {shell_word(flags['scenario'], token)}")
+    if flags["scenarios"]:
+        parts.append(f"--scenarios {shell_word(str(flags['scenarios']), token)}")
     if flags["strict"]:
         parts.append("--strict")
     for name in ("max_examples", "samples", "clock_skew"):

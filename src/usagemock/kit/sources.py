@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from usagemock.apis import facts, names
+from usagemock.apis import facts
 from usagemock.rules import Kind, Source, assumed, documented, inferred
 
 CREDENTIAL_REQUIRED = "credential_required"
@@ -24,12 +24,14 @@ MOCK_SPEC = "mock_spec_conformance"
 #: What a request that got no response at all (network error, timeout, crash) is reported as.
 ERROR_CHECK = "request_completed"
 
-#: Stands for every API's vendor document in a shared source (filled in by :func:`source_of`).
+#: Stands for the judged API's vendor document in a shared source (filled in by :func:`source_of`).
 EVERY_DOC = "<every vendor document>"
 
 #: schemathesis' checks and ours, for every API; an API's ``check_sources`` win.
 _SHARED: Mapping[str, Source] = {
-    "response_headers_conformance": documented(EVERY_DOC, "the response headers documented (none)"),
+    "response_headers_conformance": documented(
+        EVERY_DOC, "the response headers its spec documents"
+    ),
     "positive_data_acceptance": documented(
         EVERY_DOC, "each parameter's schema: a request within it is one the operation serves"
     ),
@@ -40,7 +42,7 @@ _SHARED: Mapping[str, Source] = {
     ),
     **dict.fromkeys(
         ("use_after_free", "ensure_resource_availability", "object_level_authorization"),
-        documented(EVERY_DOC, "the links between operations (neither spec declares any)"),
+        documented(EVERY_DOC, "the links between operations its spec declares"),
     ),
     "not_a_server_error": inferred(
         "",
@@ -50,7 +52,7 @@ _SHARED: Mapping[str, Source] = {
     ),
     "unsupported_method": assumed(
         "RFC 9110 section 15.5.6: 405 with Allow for a method the resource does not support",
-        "the vendors document only GET; what a server answers to other methods is HTTP's "
+        "a vendor documents the methods it serves, not what the others get: that is HTTP's "
         "freedom (the mock answers 405)",
     ),
     "allow_header_conformance": assumed(
@@ -93,8 +95,8 @@ def source_of(api: str, check: str) -> Source:
             return rule.source
     source = api_facts.check_sources.get(check) or _SHARED.get(check, UNKNOWN)
     if source.document == EVERY_DOC:
-        every = ", ".join(sorted(facts(name).doc for name in names()))
-        return dataclasses.replace(source, document=every)
+        # The run judges this API alone: its own vendor document, not every registered one.
+        return dataclasses.replace(source, document=api_facts.doc)
     return source
 
 

@@ -21,6 +21,7 @@ from usagemock.scenarios import Scenario, with_user_scenarios
 from usagemock.settings import Settings
 from usagemock.specs import (
     AUTH_MODE_HEADER,
+    declared_operations,
     documented_statuses,
     named_examples,
     spec_path,
@@ -138,13 +139,38 @@ def _check_faults(
                 )
 
 
+def _check_operation(api: str, document: Mapping[str, Any]) -> None:
+    """Refuse a spec that is not the definition's one operation, or lacks its org parameter.
+
+    connexion resolves handlers at the first request, and the handler reads the org parameter
+    from each request: either mistake would be a 500 to every request instead of one line now.
+    """
+    served, declared = definition(api).operation_id, declared_operations(document)
+    if [operation_id for operation_id, _ in declared] != [served]:
+        found = ", ".join(
+            f"{operation_id or 'no operationId'} at {path}" for operation_id, path in declared
+        )
+        raise ConfigError(
+            f"The {api} definition serves one operation, operationId {served!r}; "
+            f"{facts(api).spec} declares {found or 'none'}. Make the spec declare just that one."
+        )
+    org_param, path = facts(api).org_param, declared[0][1]
+    if org_param is not None and f"{{{org_param}}}" not in path:
+        raise ConfigError(
+            f"The {api} facts read the org from path parameter {org_param!r}, which {path} does "
+            "not have; name its org parameter, or None when the token's org is the one read."
+        )
+
+
 def api_app(
     api: str, ctx: MockContext, settings: Settings, base_path: str, *, fast_gets: bool = True
 ) -> AsyncApp:
     """One API's connexion app, serving its 3.1 spec with Swagger UI at ``<base>/ui/``."""
+    document = facts(api).document()
+    _check_operation(api, document)
     return _connexion_app(
         api,
-        facts(api).document(),
+        document,
         operations(api, ctx),
         definition(api).error_body,
         settings,

@@ -18,7 +18,7 @@ from connexion import AsyncApp
 from connexion.context import request
 from connexion.exceptions import InvalidSpecification
 from connexion.resolver import Resolver
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from usagemock.errors import SpecError
@@ -652,6 +652,7 @@ _MEMO_SCHEMA = {"type": ["integer", "string"], "minimum": 1, "pattern": "^org_",
         max_size=6,
     )
 )
+@example(values=[0.0, -0.0, 1, True, 1.0])  # equal values whose messages differ
 def test_remembered_parameter_problems_are_what_validation_says(values: list[Any]) -> None:
     """A parameter value's problem is the same asked once or again, whatever its type."""
     for value in values + values:

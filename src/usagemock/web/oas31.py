@@ -341,19 +341,21 @@ class TextResponseValidator(TextResponseBodyValidator, JSONResponseValidator):  
 ORIGINAL_SCHEMA = "x-usagemock-original-schema"
 
 
-_SCALARS = (str, int, float, bool)
+#: Types whose equal values read the same in a message: not float (``-0.0 == 0.0``).
+_REMEMBERED = frozenset({str, int, bool})
 _problems: OrderedDict[tuple[int, type, Any], tuple[Any, str | None]] = OrderedDict()
 
 
 def _problem(schema: Any, value: Any) -> str | None:
     """What is wrong with ``value`` under ``schema`` (:func:`describe`), or None.
 
-    Remembered for scalar values: a client asks for the same org id again and again, and
-    running the validator was a tenth of a short-way request. Keyed by the value's type too
-    (``1``, ``1.0`` and ``True`` are equal keys otherwise), and the schema is held, as in
-    :func:`compiled`, so its id cannot be reused while remembered.
+    Remembered for strings, integers and booleans: a client asks for the same org id again
+    and again, and running the validator was a tenth of a short-way request. Keyed by the
+    value's type too (``1`` and ``True`` are equal keys otherwise); floats are not remembered,
+    since equal ones can read differently in the message (``-0.0`` and ``0.0``). The schema is
+    held, as in :func:`compiled`, so its id cannot be reused while remembered.
     """
-    if not isinstance(value, _SCALARS):
+    if type(value) not in _REMEMBERED:
         error = next(compiled(schema).iter_errors(value), None)
         return None if error is None else describe(error)
     key = (id(schema), type(value), value)

@@ -60,7 +60,18 @@ ALLOWED = {
     # state: storage and scenarios sit on the domain and the API definitions; the engine
     # composes them
     "usagemock.stored": {"usagemock.domain", "usagemock.apis"},
-    "usagemock.store": {"usagemock.domain", "usagemock.stored", "usagemock.errors"},
+    "usagemock.store": {
+        "usagemock.domain",
+        "usagemock.stored",
+        "usagemock.errors",
+        "usagemock.postgres",  # imported lazily: psycopg is the postgres extra's
+    },
+    "usagemock.postgres": {
+        "usagemock.domain",
+        "usagemock.stored",
+        "usagemock.errors",
+        "usagemock.store",
+    },
     "usagemock.scenarios": {
         "usagemock.domain",
         "usagemock.apis",

@@ -187,6 +187,16 @@ def test_a_taken_port_is_one_line_not_a_traceback(server: LiveServer) -> None:
         (("lint", "missing.yaml"), {}, "cannot read the file"),
         (("serve", "--host", "999.1.1.1"), {}, "Cannot bind to host '999.1.1.1'"),
         (("serve", "--host", "192.0.2.1"), {}, "Cannot bind to host '192.0.2.1'"),
+        (
+            ("serve", "--state", "postgresql://me:pw@127.0.0.1:0/state"),
+            {},
+            "postgresql://me:***@127.0.0.1:0/state is not a PostgreSQL URL usagemock can use",
+        ),
+        (
+            ("serve",),
+            {"USAGEMOCK_STATE": f"postgresql://me:pw@127.0.0.1:{free_port()}/state"},
+            "Cannot use the PostgreSQL database postgresql://me:***@127.0.0.1:",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args: tuple[str, ...], env: dict, message: str) -> None:
@@ -194,7 +204,8 @@ def test_bad_input_exits_2_with_one_line(args: tuple[str, ...], env: dict, messa
     result = run_cli(*args, env=env)
     assert result.returncode == 2
     assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr and ":pw@" not in result.stderr
 
 
 def test_bad_fixtures_file_names_file_line_and_field(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
-"""Writes racing from several connections to one state file all survive.
+"""Writes racing from several connections to one state all survive, on every store backend.
 
-Each thread has an engine over its own ``SQLiteStore`` on the same file, as each worker process
-of ``usagemock serve --workers N`` does; a barrier starts them together.
+Each thread has an engine over its own store on the same state (an SQLite file or a PostgreSQL
+database), as each worker process of ``usagemock serve --workers N`` or each replica does; a
+barrier starts them together.
 """
 
 from __future__ import annotations
@@ -9,23 +10,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, StateBackend
 from usagemock.domain.clock import parse_step
 from usagemock.domain.faults import Fault
 from usagemock.engine import Engine
 from usagemock.scenarios import load_scenarios
-from usagemock.store import SQLiteStore
 
 SCENARIOS = load_scenarios()
 THREADS = 4
 
 
-def engines(path: Path, count: int = THREADS) -> list[Engine]:
-    """``count`` engines, each on its own connection to the state file at ``path``."""
+def engines(backend: StateBackend, count: int = THREADS) -> list[Engine]:
+    """``count`` engines, each with a store of its own on one new state."""
+    where = backend.location()
     return [
-        Engine(SQLiteStore(path, seed=0), SCENARIOS, seed=0, real_clock=lambda: FIXED_NOW)
+        Engine(backend.open(where), SCENARIOS, seed=0, real_clock=lambda: FIXED_NOW)
         for _ in range(count)
     ]
 
@@ -51,9 +51,9 @@ def race(jobs: list[Callable[[], None]]) -> None:
         raise failures[0]
 
 
-def test_parallel_clock_advances_all_count(tmp_path: Path) -> None:
+def test_parallel_clock_advances_all_count(state_backend: StateBackend) -> None:
     """Four connections advancing the clock 50 times each by one hour move it exactly 200 h."""
-    workers = engines(tmp_path / "state.sqlite3")
+    workers = engines(state_backend)
     workers[0].set_now(FIXED_NOW, frozen=True)
     hour = parse_step("PT1H")
 
@@ -64,9 +64,9 @@ def test_parallel_clock_advances_all_count(tmp_path: Path) -> None:
     assert workers[0].now() == FIXED_NOW + timedelta(hours=50 * THREADS)
 
 
-def test_freezing_never_undoes_a_parallel_advance(tmp_path: Path) -> None:
+def test_freezing_never_undoes_a_parallel_advance(state_backend: StateBackend) -> None:
     """Freezing (a no-op on a frozen clock) racing advances never writes back a stale moment."""
-    first, second = engines(tmp_path / "state.sqlite3", 2)
+    first, second = engines(state_backend, 2)
     first.set_now(FIXED_NOW, frozen=True)
     minute = parse_step("PT1M")
 
@@ -79,9 +79,9 @@ def test_freezing_never_undoes_a_parallel_advance(tmp_path: Path) -> None:
     assert first.now() == FIXED_NOW + timedelta(minutes=100)
 
 
-def test_fault_writes_never_drop_parallel_ingests(tmp_path: Path) -> None:
+def test_fault_writes_never_drop_parallel_ingests(state_backend: StateBackend) -> None:
     """Setting and clearing an org's fault while others ingest into it keeps every ingest."""
-    workers = engines(tmp_path / "state.sqlite3")
+    workers = engines(state_backend)
     ingesters, faulter = workers[:-1], workers[-1]
     amounts = {engine: [1000 * n + i for i in range(60)] for n, engine in enumerate(ingesters)}
 
@@ -100,13 +100,13 @@ def test_fault_writes_never_drop_parallel_ingests(tmp_path: Path) -> None:
     assert stored.fault == Fault(latency_ms=59)
 
 
-def test_scenario_applies_and_ingests_serialize(tmp_path: Path) -> None:
+def test_scenario_applies_and_ingests_serialize(state_backend: StateBackend) -> None:
     """An ingest racing scenario applies is either kept or erased by a later apply, never lost.
 
     Every ingest's own answer shows the record it went into; each one made after the last
     apply must still be there at the end.
     """
-    workers = engines(tmp_path / "state.sqlite3", 2)
+    workers = engines(state_backend, 2)
     ingester, applier = workers
     seen: list[tuple[int, str | None]] = []
 

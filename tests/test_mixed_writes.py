@@ -2,7 +2,7 @@
 
 Sixteen clients in four processes send 300 writes (ingests, faults set and cleared, record PUTs,
 scenario applies, a reset, clock sets, advances and freezes) at once to
-``usagemock serve --workers 2``.
+``usagemock serve --workers 2``, on each store backend (an SQLite file, a PostgreSQL database).
 The answers and the final state must fit one serial order of the acknowledged writes
 (``tests/mixed_load.py`` says how each is checked).
 """
@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import StateBackend
 from tests.mixed_load import (
     ADMIN,
     clock_problems,
@@ -43,11 +44,14 @@ def view(client: httpx.Client, org: str) -> dict[str, Any]:
     return found
 
 
-def test_mixed_writes_from_several_processes_fit_one_serial_order(tmp_path: Path) -> None:
+def test_mixed_writes_from_several_processes_fit_one_serial_order(
+    tmp_path: Path, state_backend: StateBackend
+) -> None:
     """300 parallel writes of every kind over 2 workers: the final state is a serial order's."""
     kenbun = sorted(n for n, s in load_scenarios().items() if "kenbun" in s.sections)
+    state = state_backend.location()
     with (
-        serving(tmp_path, tmp_path / "state.sqlite3", "--workers", "2", "--now", NOW) as server,
+        serving(tmp_path, state, "--workers", "2", "--now", NOW) as server,
         httpx.Client(base_url=server.url, timeout=10) as client,
     ):
         generated = {org: view(client, org)["record"] for org in ORGS}

@@ -32,7 +32,7 @@ LOAD_TIMEOUT = 120.0  # seconds for every ingest to be answered
 class Server:
     """A ``usagemock serve`` process on a free loopback port, its output kept in files."""
 
-    def __init__(self, state: Path, logs: Path, *args: str) -> None:
+    def __init__(self, state: Path | str, logs: Path, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = logs / f"serve-{self.port}.log"
@@ -89,7 +89,7 @@ class Server:
 
 
 @contextmanager
-def serving(tmp_path: Path, state: Path, *args: str) -> Iterator[Server]:
+def serving(tmp_path: Path, state: Path | str, *args: str) -> Iterator[Server]:
     """A ready server on ``state``, killed on the way out whatever happened."""
     server = Server(state, tmp_path, *args)
     try:

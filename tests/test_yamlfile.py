@@ -15,6 +15,7 @@ from usagemock.access import load_access
 from usagemock.errors import UsageMockError
 from usagemock.scenarios import load_scenarios
 from usagemock.specs import load_document
+from usagemock.testing import free_port
 from usagemock.yamlfile import MAX_BYTES, MAX_SPEC_BYTES
 
 SELF_REFERENCE = "tokens: &a\n  t1: *a\n"
@@ -83,7 +84,11 @@ def test_a_file_the_reader_cannot_use_is_one_line_naming_file_and_reason(
 
 @pytest.mark.parametrize(
     "args",
-    [("lint", "{path}"), ("serve", "--fixtures", "{path}"), ("serve", "--scenarios", "{dir}")],
+    [
+        ("lint", "{path}"),
+        ("serve", "--port", "{port}", "--fixtures", "{path}"),
+        ("serve", "--port", "{port}", "--scenarios", "{dir}"),
+    ],
 )
 def test_the_cli_says_one_line_and_exits_2_for_an_unreadable_file(
     tmp_path: Path, args: tuple[str, ...]
@@ -91,7 +96,8 @@ def test_the_cli_says_one_line_and_exits_2_for_an_unreadable_file(
     """``lint``, ``serve --fixtures`` and ``serve --scenarios`` exit 2 with one line on stderr."""
     path = tmp_path / "bad.yaml"
     path.write_text(SELF_REFERENCE)
-    argv = [a.format(path=path, dir=tmp_path) for a in args]
+    # a free port: a serve that got past the file would not fail on a port the machine uses
+    argv = [a.format(path=path, dir=tmp_path, port=free_port()) for a in args]
     result = subprocess.run(
         [sys.executable, "-m", "usagemock", *argv],
         capture_output=True,

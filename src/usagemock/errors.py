@@ -29,3 +29,10 @@ class KitMissing(UsageMockError):
             f"the contract kit needs the kit extra ({missing} is missing); install it from "
             "your usagemock clone with: pip install -e '.[kit]'"
         )
+
+
+class StateUnavailable(UsageMockError):
+    """The state database cannot be reached now (a server restarting, say); a retry may work.
+
+    The web layer answers it with 503: a write that meets it was not acknowledged.
+    """

@@ -33,9 +33,10 @@ class Settings:
     now: datetime | None = None
     """Freeze the shared clock at this moment at start-up; None keeps the stored clock."""
     state: str = "usagemock.sqlite3"
-    """SQLite file for org state and the clock, or ``:memory:`` for a throw-away run."""
+    """SQLite file for org state and the clock, ``:memory:`` for a throw-away run, or a
+    ``postgresql://`` URL: a database that replicas on several hosts share."""
     workers: int = 1
-    """uvicorn worker processes; they share the state file."""
+    """uvicorn worker processes; they share the state."""
     scenario: str | None = None
     """Scenario every org starts in (when nothing else sets it); None: generated orgs."""
     scenarios: Path | None = None

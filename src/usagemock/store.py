@@ -9,13 +9,15 @@ writes to different parts of an org (its ingests, its fault) touch only their pa
 SQLite is embedded (a file by default, ``:memory:`` for throw-away runs) and safe for several
 worker processes: WAL mode, a busy timeout, and writes in ``BEGIN IMMEDIATE`` transactions,
 which take the file's one write lock up front. A server database implements the same two
-protocols, :class:`Store` and :class:`State` (for PostgreSQL: a transaction that first takes a
-transaction-level advisory lock, or runs SERIALIZABLE and is retried).
+protocols, :class:`Store` and :class:`State`: ``usagemock.postgres`` does on PostgreSQL (each
+write first takes one transaction-level advisory lock). :func:`open_store` picks the store the
+``--state`` value names.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -92,6 +94,32 @@ class Store(Protocol):
         while this number is the one it was before that read (see ``readcache.py``).
         """
 
+    def open(self) -> None:
+        """Make the connections ready (the app's start-up); transactions also do it when needed."""
+
+    def close(self) -> None:
+        """Let the connections go (the app's shutdown)."""
+
+
+def open_store(state: str, *, seed: int) -> Store:
+    """The store ``--state`` names: a ``postgresql://`` URL, else an SQLite file or ``:memory:``."""
+    if not state.startswith(("postgresql://", "postgres://")):
+        return SQLiteStore(state, seed=seed)
+    try:
+        from usagemock.postgres import PostgresStore
+    except ImportError as exc:  # psycopg is the postgres extra's
+        raise ConfigError(
+            f"--state {redacted(state)} needs PostgreSQL support ({exc.name} is missing); install "
+            "it from your usagemock clone with: pip install -e '.[postgres]'"
+        ) from None
+    return PostgresStore(state, seed=seed)
+
+
+def redacted(state: str) -> str:
+    """``--state`` as it may be shown: a URL's password (``user:pw@``, ``password=``) as ``***``."""
+    masked = re.sub(r"^([a-z]+://[^/?#@]*?:)[^/?#]*@", r"\1***@", state)
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", masked)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -167,6 +195,12 @@ class SQLiteStore:
         with self._lock:
             others = self._db.execute("PRAGMA data_version").fetchone()[0]
             return int(others) << 32 | self._own_commits
+
+    def open(self) -> None:
+        """Nothing to do: the file was opened with the store."""
+
+    def close(self) -> None:
+        """Nothing to do: the connection lives as long as the process (and ``:memory:`` in it)."""
 
 
 class _SQLiteState:

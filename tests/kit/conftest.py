@@ -35,7 +35,8 @@ def finished(events: list[Event]) -> RunFinished:
 def serve() -> Iterator[Callable[..., str]]:
     """Serve ASGI apps with uvicorn on free loopback ports; each stops when the test ends.
 
-    Keyword arguments go to ``uvicorn.Config`` (``http="h11"`` picks the HTTP parser).
+    Keyword arguments go to ``uvicorn.Config`` (``http="h11"`` picks the HTTP parser,
+    ``server_header=False`` leaves the Server header out).
     """
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
@@ -51,6 +52,7 @@ def serve() -> Iterator[Callable[..., str]]:
         return f"http://127.0.0.1:{port}"
 
     yield start
-    for server, thread in servers:
+    for server, _ in servers:  # all at once: each takes a tick of its loop to notice
         server.should_exit = True
+    for _, thread in servers:
         thread.join(timeout=10)

@@ -86,5 +86,7 @@ def lint_command(specs: tuple[Path, ...]) -> None:
 
 # Each module registers its commands on ``main``.
 from usagemock.cli import admin as _admin  # noqa: E402,F401  (scenario, clock, org, fault)
+from usagemock.cli import drift as _drift  # noqa: E402,F401  (registers `usagemock drift`)
+from usagemock.cli import proxy as _proxy  # noqa: E402,F401  (registers `usagemock proxy`)
 from usagemock.cli import serve as _serve  # noqa: E402,F401  (serve)
 from usagemock.cli import test as _test  # noqa: E402,F401  (registers `usagemock test`)

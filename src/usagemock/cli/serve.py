@@ -21,6 +21,7 @@ from usagemock.cli import main
 from usagemock.cli.accesslog import AccessLog
 from usagemock.errors import UsageMockError
 from usagemock.settings import Settings, build_settings, serve_choices
+from usagemock.store import redacted
 
 _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings to its workers
 
@@ -50,7 +51,8 @@ _WORKER_SETTINGS = "USAGEMOCK_WORKER_SETTINGS"  # how the parent hands settings 
 )
 @click.option(
     "--state",
-    help="SQLite file for org state and the clock, or :memory:. "
+    help="SQLite file for org state and the clock, :memory:, or a PostgreSQL URL "
+    "(postgresql://USER@HOST:PORT/DB) that replicas share. "
     "[env USAGEMOCK_STATE; default usagemock.sqlite3]",
 )
 @click.option(
@@ -172,7 +174,7 @@ def banner(settings: Settings) -> str:
     start = f", orgs start in scenario {settings.scenario}" if settings.scenario else ""
     lines = [
         f"usagemock {__version__}: seed {settings.seed}, {who}{start}",
-        f"  state {settings.state} ({settings.workers} worker(s))",
+        f"  state {redacted(settings.state)} ({settings.workers} worker(s))",
     ]
     tries = []
     for api in settings.apis:

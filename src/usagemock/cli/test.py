@@ -71,6 +71,11 @@ IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")
     help="Seconds the server's clock may be off ours before a time rule breaks [default: 300].",
 )
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML.")
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Append a Markdown summary (GitHub: --summary "$GITHUB_STEP_SUMMARY").',
+)
 def test_command(**flags: Any) -> None:
     """Check an API against its spec and documented rules (exit 1 on any broken check)."""
     try:
@@ -94,6 +99,12 @@ def test_command(**flags: Any) -> None:
         junit = kit.JUnitReport(flags["junit"])
         junit.check_writable()  # before the run: a CI job must not test for minutes, then fail
         handlers.append(junit)
+    if flags["summary"]:
+        from usagemock.kit.summary import MarkdownSummary
+
+        summary = MarkdownSummary(flags["summary"])
+        summary.check_writable()
+        handlers.append(summary)
     passed = True
     for api in apis:
         expect = _expectations(flags["scenario"], flags["scenarios"], api)

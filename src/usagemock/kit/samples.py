@@ -122,7 +122,7 @@ def _call_all(
                 finding(plan, stage, check, failure.title, failure.message, case, response=response)
             )
         if stage == "samples":
-            findings += _known_org_refused(plan, case, response, counts)
+            findings += known_org_refused(plan, case, response, counts)
         body = checks.json_object(response)
         if stage == "samples" and response.status_code == 200 and body is not None:
             answer = Answer(body, sent, received)
@@ -130,7 +130,7 @@ def _call_all(
                 (answer, case, response)
             )
     for answers in series.values():
-        findings += _series_findings(plan, stage, answers, counts)
+        findings += series_findings(plan, stage, answers, counts)
     return StageFinished(
         api=plan.api,
         stage=stage,
@@ -142,7 +142,7 @@ def _call_all(
     )
 
 
-def _known_org_refused(
+def known_org_refused(
     plan: Plan, case: Case[Any], response: Response, counts: Counter[str]
 ) -> list[Finding]:
     """A sample answered otherwise than 200, as a finding.
@@ -166,7 +166,7 @@ def _known_org_refused(
     ]
 
 
-def _series_findings(
+def series_findings(
     plan: Plan,
     stage: str,
     answers: list[tuple[Answer, Case[Any], Response]],

@@ -23,6 +23,9 @@ KNOWN_ORGS_ANSWER = "known_orgs_answer"
 MOCK_SPEC = "mock_spec_conformance"
 #: What a request that got no response at all (network error, timeout, crash) is reported as.
 ERROR_CHECK = "request_completed"
+#: The client's bugs a proxy sees in the requests it forwards (the server is not judged on them).
+CLIENT_UNDOCUMENTED_OPERATION = "client_undocumented_operation"
+CLIENT_BEARER_CREDENTIAL = "client_bearer_credential"
 
 #: Stands for the judged API's vendor document in a shared source (filled in by :func:`source_of`).
 EVERY_DOC = "<every vendor document>"
@@ -82,6 +85,11 @@ _SHARED: Mapping[str, Source] = {
         "a documented operation answers with a response; a dropped connection or a timeout "
         "is none of them",
     ),
+    # The client's side, as `usagemock proxy` sees it: a request the spec does not allow.
+    CLIENT_UNDOCUMENTED_OPERATION: documented(
+        EVERY_DOC, "its spec's paths and the methods it documents on each"
+    ),
+    CLIENT_BEARER_CREDENTIAL: documented(EVERY_DOC, "`security: - bearer_auth: []`"),
 }
 
 UNKNOWN = Source(Kind.DOCUMENTED, "the vendor-only contract of the operation")

@@ -26,7 +26,7 @@ from usagemock.specs import (
     named_examples,
     spec_path,
 )
-from usagemock.store import SQLiteStore
+from usagemock.store import Store, open_store
 from usagemock.web.admin import admin_operations
 from usagemock.web.admin_spec import admin_document
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
@@ -57,8 +57,9 @@ def create_app(
     statuses = {api: documented_statuses(facts(api).document()) for api in names()}
     _check_names(settings, policy, scenarios)
     _check_faults(scenarios, statuses)
+    store = open_store(settings.state, seed=settings.seed)
     engine = Engine(
-        SQLiteStore(settings.state, seed=settings.seed),
+        store,
         scenarios,
         seed=settings.seed,
         default_scenario=settings.scenario,
@@ -97,10 +98,10 @@ def create_app(
             api: OpenCORS(api_app(api, ctx, settings, f"/{api}", fast_gets=fast_gets))
             for api in settings.apis
         }
-        app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin})
+        app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin}, store=store)
     else:
         public = OpenCORS(api_app(settings.api, ctx, settings, "", fast_gets=fast_gets))
-        app = PrefixRouter({PREFIX[1:]: admin}, fallback=public)
+        app = PrefixRouter({PREFIX[1:]: admin}, fallback=public, store=store)
     return KeepEncodedSlashes(StateAuthMode(app, "open" if policy is OPEN else "fixtures"))
 
 
@@ -234,11 +235,21 @@ class StateAuthMode:
 
 
 class PrefixRouter:
-    """Send ``/<prefix>/...`` to that app, anything else to ``fallback`` or a JSON 404."""
+    """Send ``/<prefix>/...`` to that app, anything else to ``fallback`` or a JSON 404.
 
-    def __init__(self, apps: Mapping[str, ASGIApp], fallback: ASGIApp | None = None) -> None:
+    The ASGI lifespan opens ``store``'s connections at start-up and closes them at shutdown.
+    """
+
+    def __init__(
+        self,
+        apps: Mapping[str, ASGIApp],
+        fallback: ASGIApp | None = None,
+        *,
+        store: Store | None = None,
+    ) -> None:
         self._apps = dict(apps)
         self._fallback = fallback
+        self._store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route one ASGI connection by its first path segment."""
@@ -255,12 +266,15 @@ class PrefixRouter:
         detail = f"No API at {scope['path']!r}; usagemock serves {served}"
         await send_error(send, 404, detail, code_and_message)
 
-    @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self._store is not None:
+                    self._store.open()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._store is not None:
+                    self._store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Send
 
 from usagemock.error_bodies import Renderer, phrase
+from usagemock.errors import StateUnavailable
 from usagemock.web.auth import challenge
 
 logger = logging.getLogger("usagemock")
@@ -74,12 +75,18 @@ def install_error_handlers(app: AsyncApp, api: str, render: Renderer) -> None:
             headers["WWW-Authenticate"] = challenge(api, request.headers.getlist("authorization"))
         return respond(status, _detail(exc, status), headers)
 
+    def on_state_lost(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        # Not the client's mistake and not a bug: the state database is away (restarting).
+        logger.warning("%s: %s", api, exc)
+        return respond(503, str(exc), {"Retry-After": "1"})
+
     def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         logger.error("%s handler failed", api, exc_info=exc)
         return respond(500, "The mock failed unexpectedly; this is a usagemock bug.", None)
 
     app.add_error_handler(ProblemException, _sync(on_http_error))
     app.add_error_handler(HTTPException, _sync(on_http_error))
+    app.add_error_handler(StateUnavailable, _sync(on_state_lost))
     app.add_error_handler(Exception, _sync(on_crash))
 
 

@@ -1,0 +1,108 @@
+"""``usagemock drift``: compare a live server with the bundled mock, as a frontend would see them.
+
+Flags -> the mock in this process (fixtures from :func:`usagemock.kit.drift.mock_fixtures`) ->
+:func:`usagemock.kit.drift.compare` -> a report on stdout -> exit code (0 nothing misleading,
+1 a difference would mislead a frontend, 2 usage or connection error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from usagemock.apis import facts
+from usagemock.cli import ApiChoice, main
+from usagemock.cli.test import _non_blank, throwaway
+from usagemock.errors import ConfigError, KitMissing
+from usagemock.settings import Settings
+from usagemock.specs import TOKEN_VARIABLE
+
+DRIFT_ORG = "org_usagemock_drift"  # the mock's org for the token when no --org-id names one
+
+
+@main.command("drift")
+@click.option("--api", required=True, type=ApiChoice(), help="API to compare.")
+@click.option("--target", required=True, help="Base URL of the live server.")
+@click.option(
+    "--token", help=f"Bearer token for the live server (never printed). [env {TOKEN_VARIABLE}]"
+)
+@click.option(
+    "--org-id",
+    "org_ids",
+    multiple=True,
+    callback=lambda ctx, param, orgs: _non_blank(orgs),
+    help="An org the token owns (repeatable).",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Calls per known org on each side.",
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown fits $GITHUB_STEP_SUMMARY.",
+)
+def drift_command(**flags: Any) -> None:
+    """Send the same requests to --target and to the mock; report what would mislead a frontend."""
+    try:
+        from usagemock.kit import drift, driftreport
+        from usagemock.kit.targets import Target
+    except ImportError as exc:  # schemathesis is an extra: `usagemock serve` does not need it
+        raise KitMissing(exc.name) from None
+    from usagemock.web.app import create_app
+
+    live = Target.live(flags["target"], option="--target")
+    token = flags["token"] or os.environ.get(TOKEN_VARIABLE)
+    if not token:
+        raise ConfigError(
+            f"Comparing {live.base_url} needs a token: set {TOKEN_VARIABLE} (or pass --token)."
+        )
+    if facts(flags["api"]).org_param is not None and not flags["org_ids"]:
+        raise ConfigError(
+            f"--api {flags['api']} asks for orgs by id: pass --org-id with an org the token owns."
+        )
+    live.check_reachable()
+    orgs = flags["org_ids"] or (DRIFT_ORG,)
+    scenarios = _scenarios(flags["api"])
+    with tempfile.TemporaryDirectory(prefix="usagemock-drift-") as tmp:
+        fixtures = Path(tmp) / "access.yaml"
+        # JSON is YAML, and keeps any token or org id a plain string.
+        fixtures.write_text(json.dumps(drift.mock_fixtures(token, orgs)))
+        app = create_app(throwaway(Settings(api=flags["api"], fixtures=fixtures)))
+        found = drift.compare(
+            flags["api"],
+            live,
+            Target.in_process(app),
+            token=token,
+            org_ids=orgs,
+            scenarios=scenarios,
+            samples=flags["samples"],
+        )
+    click.echo(driftreport.render(found, flags["form"]))
+    sys.exit(1 if found.misleading else 0)
+
+
+def _scenarios(api: str) -> list[str]:
+    """The bundled scenarios of ``api`` the mock is asked in, to learn its values.
+
+    Those that only delay answers (``slow``) show no value of their own, and cost seconds each.
+    """
+    from usagemock.scenarios import load_scenarios
+
+    return sorted(
+        name
+        for name, scenario in load_scenarios().items()
+        if api in scenario.apis and "latency_ms" not in scenario.sections[api].get("fault", {})
+    )

@@ -1,10 +1,15 @@
-"""Benchmark the usagemock server against a bare Starlette "ceiling" serving the same bytes.
+"""Benchmark the usagemock server against a bare Starlette "ceiling" and Prism's static mock.
 
-Run: python bench/run.py [--api kenbun|timbal] [--connections 32] [--duration 10] [--json]
+Run: python bench/run.py [--api kenbun|timbal|both] [--connections 32] [--duration 10] [--json]
+                         [--before DIR]  # also the mock from another checkout, e.g. main
 
-Needs wrk (apt-get install wrk). Both servers run under uvicorn (one worker, log level
-warning, no access log) on 127.0.0.1; wrk loads each in turn with the same settings. The mock
-keeps its state in a temporary SQLite file, as `usagemock serve` does by default.
+Needs wrk (apt-get install wrk) and, for the Prism column, Node with npm: the first run installs
+@stoplight/prism-cli into bench/.peers (ignored by git); --no-prism skips it. Every server runs
+on 127.0.0.1 and wrk loads each in turn with the same settings, in one run, so the ratios hold
+even on a busy machine. The mock runs as `usagemock serve --api <api>` does by default: state in
+a (temporary) SQLite file, access log on (written to a file); then again with --workers 2.
+The ceiling is a bare Starlette app under uvicorn returning the mock's bytes; Prism serves the
+same spec statically with its logging silenced.
 """
 
 from __future__ import annotations
@@ -31,12 +36,18 @@ import httpx
 HOST = "127.0.0.1"
 HEADERS = {"Authorization": "Bearer demo"}
 PATHS = {"kenbun": "/usage", "timbal": "/orgs/org_bench/billing/overage"}
+SPECS = Path(__file__).resolve().parent.parent / "specs"
 TARGETS = {  # key: (label, comparison, target)
-    "ratio_rps": ("mock/ceiling req/s", ">=", 0.30),
+    "ratio_rps": ("mock/ceiling req/s", ">=", 0.40),
+    "vs_prism": ("mock/Prism req/s", ">", 1.0),
+    "vs_before": ("mock/before req/s", ">=", 1.0),
+    "p99_ms": ("mock p99 ms", "<=", 20.0),
     "startup_s": ("mock start-up s", "<=", 0.5),
     "rss_mib": ("mock RSS MiB", "<=", 80.0),
 }
 CEILING = Path(__file__).with_name("ceiling.py")
+PEERS = Path(__file__).with_name(".peers")
+PRISM = PEERS / "node_modules" / ".bin" / "prism"
 WRK_LUA = """
 wrk.headers["Authorization"] = "Bearer demo"
 done = function(s, lat, req)
@@ -71,8 +82,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def mock_cmd(api: str, port: int, state: Path) -> list[str]:
-    """The mock's command line: one worker, no access log, state in a real SQLite file."""
+def mock_cmd(api: str, port: int, state: Path, workers: int) -> list[str]:
+    """The mock's command line: the defaults of `usagemock serve` (access log on, SQLite file)."""
     return [
         sys.executable,
         "-m",
@@ -86,10 +97,27 @@ def mock_cmd(api: str, port: int, state: Path) -> list[str]:
         str(port),
         "--seed",
         "1",
-        "--no-access-log",
         "--state",
         str(state),
+        "--workers",
+        str(workers),
     ]
+
+
+def prism_cmd(api: str, port: int) -> list[str]:
+    """Prism's static mock of the same spec, logging silenced (its fastest setting)."""
+    spec = str(SPECS / f"{api}.yaml")
+    return [str(PRISM), "mock", spec, "--host", HOST, "--port", str(port), "-v", "silent"]
+
+
+def install_prism() -> bool:
+    """Install Prism into bench/.peers from the npm registry unless it is there; whether it is."""
+    if PRISM.exists():
+        return True
+    if shutil.which("npm") is None:
+        return False
+    cmd = ["npm", "install", "--silent", "--prefix", str(PEERS), "@stoplight/prism-cli"]
+    return subprocess.run(cmd, capture_output=True, check=False).returncode == 0 and PRISM.exists()
 
 
 def spawn(cmd: list[str], url: str, log: Path) -> tuple[subprocess.Popen[bytes], float]:
@@ -165,41 +193,80 @@ def load(url: str, lua: Path, args: argparse.Namespace, startup: float, pid: int
     return Result(rps, *latency, startup, rss, hwm, int(w["non2xx"]), int(w["socket_errors"]))
 
 
-def verdicts(mock: Result, ceiling: Result) -> dict[str, dict[str, Any]]:
+def verdicts(results: dict[str, Result]) -> dict[str, dict[str, Any]]:
     """Compare the mock with the targets; return value, target and PASS/MISS per target."""
-    values = {"ratio_rps": mock.rps / ceiling.rps, "startup_s": mock.startup_s}
-    values["rss_mib"] = mock.rss_mib
+    mock = results["mock"]
+    values = {"ratio_rps": mock.rps / results["ceiling"].rps}
+    if "prism" in results:
+        values["vs_prism"] = mock.rps / results["prism"].rps
+    values.update(p99_ms=mock.p99_ms, startup_s=mock.startup_s, rss_mib=mock.rss_mib)
+    if "before" in results:
+        values["vs_before"] = mock.rps / results["before"].rps
     checks = {}
     for key, value in values.items():
         _, op, target = TARGETS[key]
-        ok = value >= target if op == ">=" else value <= target
+        ok = {">=": value >= target, ">": value > target, "<=": value <= target}[op]
         verdict = "PASS" if ok else "MISS"
         checks[key] = {"value": round(value, 3), "target": target, "verdict": verdict}
     return checks
 
 
 def report(summary: dict[str, Any]) -> None:
-    """Print the summary as a human-readable table."""
+    """Print the summary as a human-readable table per API."""
     cfg = summary["config"]
     print(
-        f"api={cfg['api']} connections={cfg['connections']} threads={cfg['threads']} "
-        f"duration={cfg['duration']:g}s warmup={cfg['warmup']:g}s loadavg={cfg['loadavg']:.2f}"
+        f"connections={cfg['connections']} threads={cfg['threads']} duration={cfg['duration']:g}s "
+        f"warmup={cfg['warmup']:g}s loadavg before={cfg['loadavg']:.2f} "
+        f"after={summary['loadavg_after']:.2f} cores={os.cpu_count()}"
     )
-    print(
-        f"{'server':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'start s':>8} "
-        f"{'RSS MiB':>8} {'HWM MiB':>8} {'non2xx':>7} {'sockerr':>7}"
-    )
-    for name, r in summary["results"].items():
+    for api, run in summary["apis"].items():
+        print(f"\n{api} GET {PATHS[api]}")
         print(
-            f"{name:<8} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-            f"{r['startup_s']:>8.3f} {r['rss_mib']:>8.1f} {r['hwm_mib']:>8.1f} "
-            f"{r['non2xx']:>7} {r['socket_errors']:>7}"
+            f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'start s':>8} "
+            f"{'RSS MiB':>8} {'HWM MiB':>8} {'non2xx':>7} {'sockerr':>7}"
         )
-    for key, c in summary["checks"].items():
-        label, op, _ = TARGETS[key]
-        print(f"{label:<20} {c['value']:>8} {op} {c['target']:<5} {c['verdict']}")
+        for name, r in run["results"].items():
+            print(
+                f"{name:<10} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+                f"{r['startup_s']:>8.3f} {r['rss_mib']:>8.1f} {r['hwm_mib']:>8.1f} "
+                f"{r['non2xx']:>7} {r['socket_errors']:>7}"
+            )
+        for key, c in run["checks"].items():
+            label, op, _ = TARGETS[key]
+            print(f"{label:<20} {c['value']:>8} {op:>2} {c['target']:<5} {c['verdict']}")
     for note in summary["notes"]:
         print(f"note: {note}")
+
+
+def bench_api(api: str, args: argparse.Namespace, tmp: Path, lua: Path) -> dict[str, Result]:
+    """Start and load each server for `api` in turn; return their results by name."""
+    body = tmp / f"{api}-body.json"
+    commands = {
+        "mock": mock_cmd(api, free_port(), tmp / f"{api}-state.sqlite3", 1),
+        "mock w2": mock_cmd(api, free_port(), tmp / f"{api}-state-w2.sqlite3", 2),
+        "ceiling": [sys.executable, str(CEILING), "--host", HOST, "--path", PATHS[api]],
+    }
+    commands["ceiling"] += ["--port", str(free_port()), "--body-file", str(body)]
+    if args.before:  # another checkout's code on the same interpreter, e.g. main before a change
+        before = mock_cmd(api, free_port(), tmp / f"{api}-state-before.sqlite3", 1)
+        commands["before"] = ["env", f"PYTHONPATH={args.before / 'src'}", *before]
+    if args.prism:
+        commands["prism"] = prism_cmd(api, free_port())
+    results = {}
+    for name, cmd in commands.items():
+        port = cmd[cmd.index("--port") + 1]
+        url = f"http://{HOST}:{port}{PATHS[api]}"
+        runs = args.startup_runs if name in ("mock", "ceiling") else 1
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            pid, startup = start_timed(cmd, url, tmp / f"{api}-{name}.log", runs, procs)
+            if name == "mock":
+                body.write_bytes(httpx.get(url, headers=HEADERS).content)
+            results[name] = load(url, lua, args, startup, pid)
+        finally:
+            for proc in procs:
+                stop(proc)
+    return results
 
 
 def main() -> int:
@@ -207,12 +274,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--api", choices=sorted(PATHS), default="kenbun")
+    parser.add_argument("--api", choices=[*sorted(PATHS), "both"], default="both")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--startup-runs", type=int, default=3)
+    parser.add_argument("--no-prism", dest="prism", action="store_false", help="skip Prism")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run the mock from this checkout (e.g. `git archive main | tar -x -C DIR`)",
+    )
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = parser.parse_args()
     args.threads = min(args.threads, args.connections)
@@ -220,37 +293,30 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install wrk", file=sys.stderr)
         return 2
-    procs: list[subprocess.Popen[bytes]] = []
+    notes = []
+    if args.prism and not install_prism():
+        notes.append("Prism could not be installed (npm install @stoplight/prism-cli); skipped")
+        args.prism = False
+    apis = sorted(PATHS) if args.api == "both" else [args.api]
+    runs = {}
     with tempfile.TemporaryDirectory(prefix="usagemock-bench-") as tmp:
-        lua, body = Path(tmp, "report.lua"), Path(tmp, "body.json")
+        lua = Path(tmp, "report.lua")
         lua.write_text(WRK_LUA)
-        mport, cport = free_port(), free_port()
-        murl, curl = (f"http://{HOST}:{p}{PATHS[args.api]}" for p in (mport, cport))
-        cmd = mock_cmd(args.api, mport, Path(tmp, "state.sqlite3"))
-        ceiling_cmd = [sys.executable, str(CEILING), "--host", HOST, "--port", str(cport)]
-        ceiling_cmd += ["--path", PATHS[args.api], "--body-file", str(body)]
-        try:
-            mpid, mstart = start_timed(cmd, murl, Path(tmp, "mock.log"), args.startup_runs, procs)
-            body.write_bytes(httpx.get(murl, headers=HEADERS).content)
-            cpid, cstart = start_timed(
-                ceiling_cmd, curl, Path(tmp, "ceiling.log"), args.startup_runs, procs
-            )
-            results = {
-                "mock": load(murl, lua, args, mstart, mpid),
-                "ceiling": load(curl, lua, args, cstart, cpid),
+        for api in apis:
+            results = bench_api(api, args, Path(tmp), lua)
+            runs[api] = {
+                "results": {k: asdict(v) for k, v in results.items()},
+                "checks": verdicts(results),
             }
-        finally:
-            for proc in procs:
-                stop(proc)
-    notes = [
-        f"{name}: {r.non2xx} non-2xx responses, {r.socket_errors} socket errors"
-        for name, r in results.items()
-        if r.non2xx or r.socket_errors
-    ]
+            notes += [
+                f"{api} {name}: {r.non2xx} non-2xx responses, {r.socket_errors} socket errors"
+                for name, r in results.items()
+                if r.non2xx or r.socket_errors
+            ]
     summary = {
-        "config": {k: v for k, v in vars(args).items() if k != "json"},
-        "results": {k: asdict(v) for k, v in results.items()},
-        "checks": verdicts(results["mock"], results["ceiling"]),
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "loadavg_after": os.getloadavg()[0],
+        "apis": runs,
         "notes": notes,
     }
     if args.json:

@@ -78,10 +78,12 @@ ALLOWED = {
         "usagemock.errors",
         "usagemock.yamlfile",
     },
+    "usagemock.readcache": {"usagemock.domain", "usagemock.store"},
     "usagemock.engine": {
         "usagemock.domain",
         "usagemock.apis",
         "usagemock.store",
+        "usagemock.readcache",
         "usagemock.scenarios",
         "usagemock.errors",
     },

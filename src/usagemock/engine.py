@@ -25,6 +25,7 @@ from usagemock.domain.periods import isoformat
 from usagemock.domain.records import MAX_INGESTED, OrgRecord
 from usagemock.domain.usage import Ingest
 from usagemock.errors import UsageMockError
+from usagemock.readcache import ReadCache
 from usagemock.scenarios import Scenario, apply
 from usagemock.store import State, Store
 
@@ -66,6 +67,7 @@ class Engine:
         real_clock: Callable[[], datetime] = real_time,
     ) -> None:
         self.store = store
+        self._reads = ReadCache(store)  # a request's two reads, without a transaction each
         self.scenarios = dict(scenarios)
         self.seed = seed
         self.default_scenario = default_scenario
@@ -86,8 +88,7 @@ class Engine:
 
     def clock(self) -> ClockState:
         """The shared clock."""
-        with self.store.read() as state:
-            return state.clock()
+        return self._reads.clock()
 
     def _move(self, change: Callable[[ClockState, datetime], ClockState]) -> ClockState:
         """Replace the clock with ``change(clock, real time)``, in one transaction."""
@@ -182,8 +183,7 @@ class Engine:
         """
         if scenario is not None:
             return apply(self.scenario(scenario), self.generated(api, org_id), self.now())
-        with self.store.read() as state:
-            stored = state.get(api, org_id)
+        stored = self._reads.record(api, org_id)
         if stored is not None:
             return stored
         if self._first_scenario(api, org_id, token_scenario) is None:

@@ -34,6 +34,7 @@ from usagemock.errors import ConfigError
 from usagemock.stored import from_json, to_json
 
 MEMORY = ":memory:"
+_READ = "BEGIN"  # a deferred transaction: a snapshot in WAL mode
 
 
 class StateView(Protocol):
@@ -86,6 +87,13 @@ class Store(Protocol):
     def write(self) -> AbstractContextManager[State]:
         """A write transaction, committed when the ``with`` block ends without an exception."""
 
+    def data_version(self) -> int:
+        """A number that changes whenever a write transaction commits, in any process.
+
+        Cheap, and read outside a transaction: a cache of what ``read()`` returned is current
+        while this number is the one it was before that read (see ``readcache.py``).
+        """
+
     def open(self) -> None:
         """Make the connections ready (the app's start-up); transactions also do it when needed."""
 
@@ -135,6 +143,7 @@ class SQLiteStore:
         # reentrant so that a nested transaction fails (SQLite refuses a second BEGIN) instead
         # of waiting for itself forever.
         self._lock = threading.RLock()
+        self._own_commits = 0  # PRAGMA data_version counts only other connections' commits
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
@@ -170,14 +179,22 @@ class SQLiteStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            if begin != _READ:
+                self._own_commits += 1
 
     def read(self) -> AbstractContextManager[StateView]:
         """A snapshot: in WAL mode a deferred transaction reads one version of the file."""
-        return self._transaction("BEGIN")
+        return self._transaction(_READ)
 
     def write(self) -> AbstractContextManager[State]:
         """IMMEDIATE takes the write lock up front, so workers queue for it instead of failing."""
         return self._transaction("BEGIN IMMEDIATE")
+
+    def data_version(self) -> int:
+        """``PRAGMA data_version`` (other connections' commits) with this connection's own."""
+        with self._lock:
+            others = self._db.execute("PRAGMA data_version").fetchone()[0]
+            return int(others) << 32 | self._own_commits
 
     def open(self) -> None:
         """Nothing to do: the file was opened with the store."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,3 +46,19 @@ def test_calendar_month_is_the_utc_month(at: datetime) -> None:
 def test_isoformat_is_rfc3339_utc_with_z() -> None:
     """Timestamps go out as the docs show them: whole seconds and a Z."""
     assert isoformat(datetime(2026, 3, 31, 23, 59, 59, 999, tzinfo=UTC)) == "2026-03-31T23:59:59Z"
+
+
+@given(
+    at=st.datetimes(
+        min_value=datetime(1000, 1, 2),
+        max_value=datetime(8999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=-7)), timezone(timedelta(hours=5))]
+        ),
+    )
+)
+def test_isoformat_is_the_utc_moment_whatever_the_offset(at: datetime) -> None:
+    """Any moment of the calendar, in any offset, goes out as its UTC time with a Z."""
+    utc = at.astimezone(UTC)
+    expected = f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%SZ")
+    assert isoformat(at) == expected

@@ -18,7 +18,7 @@ from connexion import AsyncApp
 from connexion.context import request
 from connexion.exceptions import InvalidSpecification
 from connexion.resolver import Resolver
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from usagemock.errors import SpecError
@@ -641,3 +641,21 @@ def test_serving_bundled_specs_never_imports_the_spec_validator() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+_MEMO_SCHEMA = {"type": ["integer", "string"], "minimum": 1, "pattern": "^org_", "maxLength": 8}
+
+
+@given(
+    values=st.lists(
+        st.one_of(st.integers(-3, 3), st.booleans(), st.floats(-2, 2), st.text(max_size=10)),
+        max_size=6,
+    )
+)
+@example(values=[0.0, -0.0, 1, True, 1.0])  # equal values whose messages differ
+def test_remembered_parameter_problems_are_what_validation_says(values: list[Any]) -> None:
+    """A parameter value's problem is the same asked once or again, whatever its type."""
+    for value in values + values:
+        error = next(oas31.compiled(_MEMO_SCHEMA).iter_errors(value), None)
+        expected = None if error is None else oas31.describe(error)
+        assert oas31._problem(_MEMO_SCHEMA, value) == expected, repr(value)

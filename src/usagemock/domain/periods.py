@@ -53,5 +53,9 @@ def calendar_month(at: datetime) -> Period:
 
 def isoformat(moment: datetime) -> str:
     """RFC 3339 in UTC with a ``Z`` suffix and whole seconds, as both APIs document."""
-    utc = moment.astimezone(UTC)
-    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%SZ")  # %Y does not pad year 220
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    # by hand, not strftime: %Y does not pad year 220, and this runs several times per request
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )

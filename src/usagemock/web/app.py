@@ -10,7 +10,6 @@ from typing import Any
 from connexion import AsyncApp
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usagemock.access import OPEN, AccessPolicy, load_access
@@ -31,20 +30,29 @@ from usagemock.store import Store, open_store
 from usagemock.web.admin import admin_operations
 from usagemock.web.admin_spec import admin_document
 from usagemock.web.auth import bearer_handler, gate_checked_bearer
+from usagemock.web.cors import OpenCORS
 from usagemock.web.errors import install_error_handlers, send_error
+from usagemock.web.fastpath import FastGets
 from usagemock.web.gate import PREFIX, AdminGate, is_docs
 from usagemock.web.handlers import MockContext, operations
-from usagemock.web.oas31 import add_api
+from usagemock.web.oas31 import add_after_errors, add_api
 from usagemock.web.origins import AdminOrigins
 from usagemock.web.panel import Panel
 from usagemock.web.paths import KeepEncodedSlashes
 from usagemock.web.requests import LogRequests, RequestLog
 
 
-def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_time) -> ASGIApp:
+def create_app(
+    settings: Settings,
+    *,
+    real_clock: Callable[[], datetime] = real_time,
+    fast_gets: bool = True,
+) -> ASGIApp:
     """The ASGI app ``usagemock serve`` runs: the APIs in ``settings.apis`` and the admin API.
 
     ``real_clock`` is the machine's time; the mock's clock is stored state on top of it.
+    ``fast_gets`` False sends every request through connexion's full path, the reference
+    ``web/fastpath.py`` is tested against.
     """
     policy = load_access(settings.fixtures) if settings.fixtures else OPEN
     scenarios = with_user_scenarios(settings.scenarios)
@@ -98,7 +106,7 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
     if settings.api == "all":
         apis = {
             api: LogRequests(
-                _open_cors(api_app(api, ctx, settings, f"/{api}")),
+                OpenCORS(api_app(api, ctx, settings, f"/{api}", fast_gets=fast_gets)),
                 api,
                 log,
                 real_clock,
@@ -109,7 +117,7 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
         app: ASGIApp = PrefixRouter({**apis, PREFIX[1:]: admin}, store=store)
     else:
         public = LogRequests(
-            _open_cors(api_app(settings.api, ctx, settings, "")),
+            OpenCORS(api_app(settings.api, ctx, settings, "", fast_gets=fast_gets)),
             settings.api,
             log,
             real_clock,
@@ -117,17 +125,6 @@ def create_app(settings: Settings, *, real_clock: Callable[[], datetime] = real_
         )
         app = PrefixRouter({PREFIX[1:]: admin}, fallback=public, store=store)
     return KeepEncodedSlashes(StateAuthMode(app, "open" if policy is OPEN else "fixtures"))
-
-
-def _open_cors(app: ASGIApp) -> ASGIApp:
-    """CORS for any origin: a public API's own policy (the admin API has a closed one).
-
-    A frontend dev server on another port calls the mock from the browser: without CORS the
-    browser blocks it, and "only change the base URL" would not be true.
-    """
-    return CORSMiddleware(
-        app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["*"]
-    )
 
 
 def _check_names(settings: Settings, policy: AccessPolicy, scenarios: Mapping[str, Any]) -> None:
@@ -188,7 +185,9 @@ def _check_operation(api: str, document: Mapping[str, Any]) -> None:
         )
 
 
-def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str) -> AsyncApp:
+def api_app(
+    api: str, ctx: MockContext, settings: Settings, base_path: str, *, fast_gets: bool = True
+) -> AsyncApp:
     """One API's connexion app, serving its 3.1 spec with Swagger UI at ``<base>/ui/``."""
     document = facts(api).document()
     _check_operation(api, document)
@@ -202,6 +201,7 @@ def api_app(api: str, ctx: MockContext, settings: Settings, base_path: str) -> A
         # tests/test_specs.py lints the bundled specs, so start-up need not; any other is checked
         trusted=facts(api).spec.parent == spec_path("admin").parent,
         security_map={"bearer": bearer_handler(ctx.policy)},
+        fast_gets=fast_gets,
     )
 
 
@@ -214,9 +214,12 @@ def _connexion_app(
     base_path: str,
     *,
     trusted: bool = True,
+    fast_gets: bool = False,
     **options: Any,
 ) -> AsyncApp:
     app = AsyncApp(__name__)
+    if fast_gets:  # after the exception middleware, so the handler's errors leave the usual way
+        add_after_errors(app, FastGets)
     add_api(
         app,
         document,  # parsed once per process (specs.load_cached caches it)

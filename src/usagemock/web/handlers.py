@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from connexion.context import request
+from connexion.context import scope as current_scope
 from connexion.exceptions import ProblemException
 
 from usagemock.access import AccessPolicy, Principal
@@ -69,7 +69,12 @@ class _Answer:
 
     def __init__(self, ctx: MockContext, api: str) -> None:
         self.ctx, self.api = ctx, api
-        self.prefs: Preferences = parse_prefer(request.headers.getlist("prefer"))
+        # the header values as request.headers.getlist("prefer") gives them (ASGI names arrive
+        # in lower case), without building a request object for them on every call
+        headers = current_scope["headers"]
+        self.prefs: Preferences = parse_prefer(
+            value.decode("latin-1") for name, value in headers if name == b"prefer"
+        )
 
     def scenario(self) -> str | None:
         """The scenario asked for on this request, if it exists."""
@@ -166,7 +171,7 @@ def operations(api: str, ctx: MockContext) -> dict[str, Callable[..., Any]]:
                     f"Token {mask(principal.token)} may not read org {org_id!r}; "
                     "use a token whose fixtures entry lists it under can_read.",
                 )
-        note_org(request.scope, org_id)
+        note_org(current_scope, org_id)
         record = ctx.engine.record(
             api,
             org_id,

@@ -12,9 +12,10 @@ touching the document:
 * an ``Operation`` whose parameters show connexion's router and handler-argument casting one
   type name (or none to cast to), while the parameter validator still checks the original schema.
 
-It also holds the two other places where the mock leans on connexion's inner workings: the
-bearer security handler the APIs' auth plugs in (:func:`bearer_security`), and the ``path``
-route convertor connexion's mounts use (:class:`AnyPathConvertor`).
+It also holds the other places where the mock leans on connexion's inner workings: the
+bearer security handler the APIs' auth plugs in (:func:`bearer_security`), the ``path``
+route convertor connexion's mounts use (:class:`AnyPathConvertor`), and the parts of an
+operation the short way for body-less GETs (web/fastpath.py) reuses (:class:`OperationParts`).
 
 This is the only module that uses connexion internals, which is why pyproject pins connexion to
 3.3.x. Each is listed here and in :data:`INTERNALS`; tests/web/test_connexion_internals.py
@@ -47,29 +48,71 @@ behaviour. The internals relied on:
 * ``connexion.security.BearerSecurityHandler._accepts_kwarg``: remembered (see the handler).
 * ``starlette.convertors.PathConvertor``: the ``{path:path}`` convertor of connexion's mounts,
   replaced process-wide with :class:`AnyPathConvertor` (a monkey patch).
+
+and, for the short way of body-less GETs (:class:`OperationParts`, used by web/fastpath.py):
+
+* ``connexion.middleware.abstract.SpecMiddleware``: a middleware connexion hands each API to.
+* ``connexion.middleware.MiddlewarePosition``: where :func:`add_after_errors` inserts one.
+* ``connexion.middleware.security.SecurityOperation.from_operation``: an operation's security.
+* ``connexion.middleware.security.SecurityOperation.verification_fn``: its check.
+* ``connexion.validators.ParameterValidator.validate_request``: validates a built request.
+* ``connexion.validators.ParameterValidator.uri_parser``: the parser it reads parameters with.
+* ``connexion.utils.inspect_function_arguments``: the handler's argument names.
+* ``connexion.decorators.parameter.unwrap_decorators``: the handler under its decorators.
+* ``connexion.decorators.parameter._get_path_arguments``: the handler's path arguments.
+* ``connexion.decorators.parameter.CONTEXT_NAME``: the argument that takes the whole context.
+* ``connexion.decorators.parameter.sanitized``: argument names, as connexion makes them.
+* ``connexion.decorators.parameter.pythonic``: the same with ``pythonic_params``.
+* ``connexion.decorators.response.AsyncResponseDecorator.build_framework_response``: the
+  response from what the handler returned.
+* ``connexion.decorators.response.AsyncResponseDecorator._infer_content_type``: its content
+  type, answered first from the content types looked up once.
+* ``connexion.frameworks.starlette.Starlette``: the framework that response is built for.
+* ``connexion.frameworks.starlette.starlettify_path``: the path connexion routes an operation by.
+* ``connexion.context._context``: the request's context, which handlers read.
+* ``connexion.context._operation``: the operation, which response building reads.
+* ``connexion.context._receive``: the request's receive channel.
+* ``connexion.context._scope``: the request's scope, which handlers read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import functools
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import starlette.convertors
 from connexion import AsyncApp
+from connexion.context import _context, _operation, _receive, _scope
 from connexion.datastructures import MediaTypeDict
+from connexion.decorators.parameter import (
+    CONTEXT_NAME,
+    _get_path_arguments,
+    pythonic,
+    sanitized,
+    unwrap_decorators,
+)
+from connexion.decorators.response import AsyncResponseDecorator
 from connexion.exceptions import BadRequestProblem, NonConformingResponseBody, TypeValidationError
+from connexion.frameworks.starlette import Starlette as StarletteFramework
+from connexion.frameworks.starlette import starlettify_path
+from connexion.jsonifier import Jsonifier
+from connexion.lifecycle import ConnexionRequest
+from connexion.middleware import MiddlewarePosition
+from connexion.middleware.abstract import SpecMiddleware as SpecMiddleware  # web/fastpath.py's base
 from connexion.middleware.main import API
+from connexion.middleware.security import SecurityOperation
 from connexion.operations import OpenAPIOperation
-from connexion.security import BearerSecurityHandler
+from connexion.security import BearerSecurityHandler, SecurityHandlerFactory
 from connexion.spec import OpenAPISpecification
 from connexion.uri_parsing import OpenAPIURIParser
-from connexion.utils import coerce_type
+from connexion.utils import coerce_type, inspect_function_arguments
 from connexion.validators import (
     FormDataValidator,
     JSONRequestBodyValidator,
@@ -80,6 +123,7 @@ from connexion.validators import (
 )
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import extend
+from starlette.types import Receive, Scope
 
 from usagemock.errors import SpecError
 from usagemock.specs import lint, load_document
@@ -109,6 +153,9 @@ _JSON_BODY = "connexion.validators.JSONRequestBodyValidator"
 _JSON_RESPONSE = "connexion.validators.JSONResponseBodyValidator"
 _PARAMETERS = "connexion.validators.ParameterValidator"
 _BEARER = "connexion.security.BearerSecurityHandler"
+_SECURITY_OPERATION = "connexion.middleware.security.SecurityOperation"
+_PARAMETER_DECORATOR = "connexion.decorators.parameter"
+_RESPONSE_DECORATOR = "connexion.decorators.response.AsyncResponseDecorator"
 
 INTERNALS = (
     Internal(_MIDDLEWARE, "apis", set_in_init=True),
@@ -136,6 +183,26 @@ INTERNALS = (
     Internal(_BEARER, "get_auth_header_value"),
     Internal(_BEARER, "_accepts_kwarg"),
     Internal("starlette.convertors", "PathConvertor"),
+    Internal("connexion.middleware.abstract", "SpecMiddleware"),
+    Internal("connexion.middleware", "MiddlewarePosition"),
+    Internal(_SECURITY_OPERATION, "from_operation"),
+    Internal(_SECURITY_OPERATION, "verification_fn", set_in_init=True),
+    Internal(_PARAMETERS, "validate_request"),
+    Internal(_PARAMETERS, "uri_parser", set_in_init=True),
+    Internal("connexion.utils", "inspect_function_arguments"),
+    Internal(_PARAMETER_DECORATOR, "unwrap_decorators"),
+    Internal(_PARAMETER_DECORATOR, "_get_path_arguments"),
+    Internal(_PARAMETER_DECORATOR, "CONTEXT_NAME"),
+    Internal(_PARAMETER_DECORATOR, "sanitized"),
+    Internal(_PARAMETER_DECORATOR, "pythonic"),
+    Internal(_RESPONSE_DECORATOR, "build_framework_response"),
+    Internal(_RESPONSE_DECORATOR, "_infer_content_type"),
+    Internal("connexion.frameworks.starlette", "Starlette"),
+    Internal("connexion.frameworks.starlette", "starlettify_path"),
+    Internal("connexion.context", "_context"),
+    Internal("connexion.context", "_operation"),
+    Internal("connexion.context", "_receive"),
+    Internal("connexion.context", "_scope"),
 )
 """Every connexion internal this module relies on (the module docstring says what for)."""
 
@@ -274,6 +341,34 @@ class TextResponseValidator(TextResponseBodyValidator, JSONResponseValidator):  
 ORIGINAL_SCHEMA = "x-usagemock-original-schema"
 
 
+#: Types whose equal values read the same in a message: not float (``-0.0 == 0.0``).
+_REMEMBERED = frozenset({str, int, bool})
+_problems: OrderedDict[tuple[int, type, Any], tuple[Any, str | None]] = OrderedDict()
+
+
+def _problem(schema: Any, value: Any) -> str | None:
+    """What is wrong with ``value`` under ``schema`` (:func:`describe`), or None.
+
+    Remembered for strings, integers and booleans: a client asks for the same org id again
+    and again, and running the validator was a tenth of a short-way request. Keyed by the
+    value's type too (``1`` and ``True`` are equal keys otherwise); floats are not remembered,
+    since equal ones can read differently in the message (``-0.0`` and ``0.0``). The schema is
+    held, as in :func:`compiled`, so its id cannot be reused while remembered.
+    """
+    if type(value) not in _REMEMBERED:
+        error = next(compiled(schema).iter_errors(value), None)
+        return None if error is None else describe(error)
+    key = (id(schema), type(value), value)
+    hit = _problems.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    error = next(compiled(schema).iter_errors(value), None)
+    _problems[key] = (schema, None if error is None else describe(error))
+    if len(_problems) > _CACHE_SIZE * 4:
+        _problems.popitem(last=False)
+    return _problems[key][1]
+
+
 class Parameter31Validator(ParameterValidator):  # type: ignore[misc]
     """Path, query, header and cookie parameters, validated with 2020-12."""
 
@@ -287,10 +382,10 @@ class Parameter31Validator(ParameterValidator):  # type: ignore[misc]
                 return f"Missing {parameter_type} parameter '{param['name']}'"
             return None
         schema = param.get(ORIGINAL_SCHEMA, param.get("schema", {}))
-        error = next(compiled(schema).iter_errors(value), None)
-        if error is None:
+        problem = _problem(schema, value)
+        if problem is None:
             return None
-        return f"Invalid {parameter_type} parameter '{param['name']}': {describe(error)}"
+        return f"Invalid {parameter_type} parameter '{param['name']}': {problem}"
 
     def validate_header_parameter(self, param: Mapping[str, Any], request: Any) -> str | None:
         """Coerce a header from its one-type view, then validate it against the original schema."""
@@ -510,3 +605,120 @@ class AnyPathConvertor(starlette.convertors.PathConvertor):
 # Process-wide (starlette keeps one table of convertors): every app that imports the adapter
 # routes this way, which is what every API here needs.
 starlette.convertors.register_url_convertor("path", AnyPathConvertor())
+
+
+# -- The short way for body-less GETs (web/fastpath.py) ------------------------------------------
+
+
+class OperationParts:
+    """What connexion runs for one operation's request, built once instead of per request.
+
+    The same objects its middlewares and decorators use: the security operation's check, the
+    parameter validator, the path arguments and context its parameter decorator hands the
+    handler, and its response building (with the content types looked up once).
+    """
+
+    def __init__(self, operation: Any, factory: SecurityHandlerFactory, options: Any) -> None:
+        self.operation = operation
+        self.handler: Callable[..., Awaitable[Any]] = operation.function
+        self.route_path = starlettify_path(operation.path, operation.get_path_parameter_types())
+        security = SecurityOperation.from_operation(
+            operation, next_app=None, security_handler_factory=factory
+        )
+        self._verify = security.verification_fn if operation.security else None
+        uri_parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
+        self._validator = options["validator_map"]["parameter"](
+            operation.parameters, uri_parser=uri_parser, strict_validation=False
+        )
+        self._sanitize = pythonic if options.get("pythonic_params") else sanitized
+        self._arguments, self._has_kwargs = inspect_function_arguments(
+            unwrap_decorators(self.handler)
+        )
+        self._responder = _Responder(operation.produces, options.get("jsonifier") or Jsonifier())
+
+    def takes_only_path_and_context(self) -> bool:
+        """Whether connexion would give the handler only what :meth:`arguments` gives.
+
+        True for a coroutine function of an operation without a request body or query
+        parameters, whose named arguments are path parameters or security's context (a
+        ``**parameters`` catch-all then gets just those too, for a request without a query
+        string). Others (a body, query parameters and their defaults, a sync handler connexion
+        runs in a thread pool) take the full path.
+        """
+        operation = self.operation
+        path = {self._sanitize(p["name"]) for p in operation.parameters if p["in"] == "path"}
+        takes_query = any(p["in"] == "query" for p in operation.parameters)
+        other = set(self._arguments) - path - {"user", "token_info", CONTEXT_NAME}
+        return not (
+            operation.request_body
+            or takes_query
+            or other
+            or not asyncio.iscoroutinefunction(self.handler)
+        )
+
+    def request(self, scope: Scope) -> ConnexionRequest:
+        """Connexion's request for ``scope``, reading parameters as the validator does."""
+        return ConnexionRequest(scope, uri_parser=self._validator.uri_parser)
+
+    async def check(self, request: ConnexionRequest) -> None:
+        """Security, then parameter validation; raises as the full path's middlewares raise.
+
+        Security puts what it found (``token_info``) into the request's connexion context.
+        """
+        if self._verify is not None:
+            await self._verify(request)
+        self._validator.validate_request(request)
+
+    def enter(self, scope: Scope, receive: Receive) -> None:
+        """Set connexion's context for the handler, as its ContextMiddleware does."""
+        _context.set(scope["extensions"]["connexion_context"])
+        _operation.set(self.operation)
+        _receive.set(receive)
+        _scope.set(scope)
+
+    def arguments(self, request: ConnexionRequest) -> dict[str, Any]:
+        """What connexion's parameter decorator passes a handler of path parameters and context."""
+        kwargs: dict[str, Any] = _get_path_arguments(
+            request.path_params, operation=self.operation, sanitize=self._sanitize
+        )
+        context = request.context
+        kwargs.update(
+            (key, value)
+            for key, value in context.items()
+            if self._has_kwargs or key in self._arguments
+        )
+        if CONTEXT_NAME in self._arguments:
+            kwargs[CONTEXT_NAME] = context
+        return kwargs
+
+    def respond(self, result: Any) -> Any:
+        """The starlette response connexion builds from what the handler returned."""
+        return self._responder.build_framework_response(result)
+
+
+class _Responder(AsyncResponseDecorator):  # type: ignore[misc]
+    """connexion's response building, with the operation's content types looked up once."""
+
+    def __init__(self, produces: list[str], jsonifier: Jsonifier) -> None:
+        super().__init__(framework=StarletteFramework, jsonifier=jsonifier)
+        self.declared = frozenset(produces)
+
+    def _infer_content_type(self, data: Any, headers: Any) -> str | None:
+        """The Content-Type the handler set, when the operation declares it; else connexion's.
+
+        connexion's own reading of the headers builds typing generics on every call (a fifth
+        of the response's cost); the answer is the same whenever this shortcut answers.
+        """
+        if isinstance(headers, dict):
+            for name, value in headers.items():
+                if name.lower() == "content-type":
+                    if isinstance(value, str) and value in self.declared:
+                        return value
+                    break
+        inferred: str | None = super()._infer_content_type(data, headers)
+        return inferred
+
+
+def add_after_errors(app: AsyncApp, middleware: type) -> None:
+    """Put ``middleware`` right after connexion's exception middleware, before Swagger UI."""
+    app.add_middleware(middleware, position=MiddlewarePosition.BEFORE_SWAGGER)

@@ -149,7 +149,8 @@ def test_clock_skew_is_how_far_a_cycle_may_miss_the_request(serve: Serve) -> Non
     """A cycle that ended two minutes ago passes with the default skew, fails with 60 s."""
     url = serve(kenbun_app(body_bug=_cycle_ended_two_minutes_ago))
     args = ("--api", "kenbun", "--base-url", url, "--seed", "2", "--max-examples", "5")
-    assert usagemock_test(*args, "--samples", "2").returncode == 0
+    relaxed = usagemock_test(*args, "--samples", "2")
+    assert relaxed.returncode == 0, relaxed.stdout + relaxed.stderr
     tight = usagemock_test(*args, "--samples", "2", "--clock-skew", "60")
     assert tight.returncode == 1, tight.stdout + tight.stderr
     assert "FAIL kenbun_cycle_contains_now" in tight.stdout

@@ -181,9 +181,9 @@
     const limits = data.limits.map((l) => `${l.label} ${number(l.value)}`).join(", ");
     const ahead = data.ingests.filter((i) => i.future).length;
     const later = periods.length > 1 ? ` (and ${periods.length - 1} more the timeline reaches)` : "";
-    caption.textContent = `Period ${periods[0].start} to ${periods[0].end}${later}, ${data.unit}: ` +
-      `now ${reading}` + (limits ? `; ${limits}` : "") +
-      `; ${data.ingests.length} ingest(s), ${ahead} ahead of now (dashed: the projection).`;
+    caption.textContent = `Period ${periods[0].start} to ${periods[0].end}${later}. ` +
+      `At now, in ${data.unit}: ${reading}` + (limits ? `; ${limits}` : "") +
+      `. ${data.ingests.length} ingest(s), ${ahead} ahead of now (dashed: the projection).`;
   }
 
   let drawing = 0;

@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -33,7 +32,7 @@ from usagemock.domain.faults import Fault
 from usagemock.domain.records import OrgRecord, stamp
 from usagemock.domain.usage import Ingest
 from usagemock.errors import ConfigError, StateUnavailable
-from usagemock.store import State, StateView, redacted
+from usagemock.store import State, StateView, clock_from_row, redacted
 from usagemock.stored import from_json, to_json
 
 # The one advisory lock every write takes (an arbitrary constant: "usagemoc" as a number).
@@ -334,13 +333,8 @@ class _PostgresState:
 
     def clock(self) -> ClockState:
         """The shared clock (real time, not frozen, until someone sets it)."""
-        row = self.execute("SELECT frozen_at, offset_seconds FROM usagemock_clock").fetchone()
-        if row is None:
-            return ClockState()
-        frozen, offset = row
-        return ClockState(
-            frozen_at=None if frozen is None else datetime.fromisoformat(frozen),
-            offset=timedelta(seconds=offset),
+        return clock_from_row(
+            self.execute("SELECT frozen_at, offset_seconds FROM usagemock_clock").fetchone()
         )
 
     def orgs(self) -> list[tuple[str, str]]:

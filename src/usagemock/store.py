@@ -115,6 +115,17 @@ def open_store(state: str, *, seed: int) -> Store:
     return PostgresStore(state, seed=seed)
 
 
+def clock_from_row(row: tuple[str | None, float] | None) -> ClockState:
+    """The clock a ``(frozen_at, offset_seconds)`` row stores; real time when there is none."""
+    if row is None:
+        return ClockState()
+    frozen, offset = row
+    return ClockState(
+        frozen_at=None if frozen is None else datetime.fromisoformat(frozen),
+        offset=timedelta(seconds=offset),
+    )
+
+
 def redacted(state: str) -> str:
     """``--state`` as it may be shown: a URL's password (``user:pw@``, ``password=``) as ``***``."""
     masked = re.sub(r"^([a-z]+://[^/?#@]*?:)[^/?#]*@", r"\1***@", state)
@@ -228,13 +239,8 @@ class _SQLiteState:
 
     def clock(self) -> ClockState:
         """The shared clock (real time, not frozen, until someone sets it)."""
-        row = self._db.execute("SELECT frozen_at, offset_seconds FROM clock").fetchone()
-        if row is None:
-            return ClockState()
-        frozen, offset = row
-        return ClockState(
-            frozen_at=None if frozen is None else datetime.fromisoformat(frozen),
-            offset=timedelta(seconds=offset),
+        return clock_from_row(
+            self._db.execute("SELECT frozen_at, offset_seconds FROM clock").fetchone()
         )
 
     def orgs(self) -> list[tuple[str, str]]:

@@ -164,6 +164,15 @@ class ReportError(UsageMockError):
     """A report file cannot be written where it was asked for."""
 
 
+def unwritable(option: str, path: Path, exc: OSError, hint: str = "") -> ReportError:
+    """The error for a report file ``option`` names that cannot be written, saying why."""
+    reason = exc.strerror or type(exc).__name__
+    return ReportError(
+        f"{option} {path}: cannot write there ({reason}); pass a file path in a "
+        f"directory you can write to{hint}."
+    )
+
+
 class JUnitReport:
     """JUnit XML: a test suite per API, a test case per operation and check, failures inside."""
 
@@ -188,7 +197,7 @@ class JUnitReport:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 ET.ElementTree(self._root).write(self.path, encoding="utf-8", xml_declaration=True)
             except OSError as exc:
-                raise self._unwritable(exc) from None
+                raise unwritable(self.option, self.path, exc) from None
 
     def check_writable(self) -> None:
         """Fail now, in one line, if the file cannot be written: not after a long run.
@@ -204,14 +213,7 @@ class JUnitReport:
                 with self.path.open("ab"):
                     pass
         except OSError as exc:
-            raise self._unwritable(exc) from None
-
-    def _unwritable(self, exc: OSError) -> ReportError:
-        reason = exc.strerror or type(exc).__name__
-        return ReportError(
-            f"{self.option} {self.path}: cannot write there ({reason}); pass a file path in a "
-            "directory you can write to."
-        )
+            raise unwritable(self.option, self.path, exc) from None
 
     def _suite(self, event: RunFinished) -> None:
         failures, notes = group(event.failures), group(event.notes)

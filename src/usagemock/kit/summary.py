@@ -13,11 +13,14 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from usagemock.kit.events import Event, RunFinished, RunStarted, StageFinished
-from usagemock.kit.report import ReportError, describe, group
+from usagemock.kit.report import describe, group, unwritable
 from usagemock.kit.sources import source_of
 
 #: Failing responses shown per (operation, check); the rest are counted.
 SHOWN = 3
+
+
+_ON_GITHUB = ' (on GitHub: --summary "$GITHUB_STEP_SUMMARY")'
 
 
 class MarkdownSummary:
@@ -91,21 +94,14 @@ class MarkdownSummary:
             with self.path.open("a", encoding="utf-8"):
                 pass
         except OSError as exc:
-            raise self._unwritable(exc) from None
+            raise unwritable(self.option, self.path, exc, _ON_GITHUB) from None
 
     def _append(self, text: str) -> None:
         try:
             with self.path.open("a", encoding="utf-8") as file:
                 file.write(text)
         except OSError as exc:
-            raise self._unwritable(exc) from None
-
-    def _unwritable(self, exc: OSError) -> ReportError:
-        reason = exc.strerror or type(exc).__name__
-        return ReportError(
-            f"{self.option} {self.path}: cannot write there ({reason}); pass a file path in a "
-            'directory you can write to (on GitHub: --summary "$GITHUB_STEP_SUMMARY").'
-        )
+            raise unwritable(self.option, self.path, exc, _ON_GITHUB) from None
 
 
 def table_cell(value: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -280,6 +281,30 @@ def test_an_unreachable_upstream_gets_a_502_problem(proxied: Callable[..., Proxi
     assert response.headers["content-type"] == "application/problem+json"
     assert proxy.upstream in response.json()["detail"]
     assert "--target" in response.json()["detail"]
+
+
+def _raw_exchange(url: str, request: bytes) -> bytes:
+    """Send ``request`` as it is on a socket (httpx cannot send a target like ``*``)."""
+    address = httpx.URL(url)
+    with socket.create_connection((address.host, address.port or 80), timeout=5) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.e2e
+def test_a_target_that_is_not_a_path_gets_a_400_problem(proxied: Callable[..., Proxied]) -> None:
+    """``OPTIONS *`` (asterisk-form) cannot be forwarded as a path: the client's 400, not a 500."""
+    proxy = proxied(_closed_port(), "kenbun")
+    answer = _raw_exchange(
+        proxy.url, b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer
+    assert b"content-type: application/problem+json" in head.lower()
+    assert "'*'" in json.loads(body)["detail"]
 
 
 def answering(status: int, delay: float = 0) -> Any:

@@ -20,6 +20,7 @@ from tests.kit.broken_servers import BROKEN, OWNED, TOKEN, Broken
 from tests.kit.conformant_servers import ALL_AT_ONCE, CONFORMANT, Conformant
 from tests.thirdapi.seats import FACTS as SEATS
 from usagemock import apis
+from usagemock.cli.proxy import finding_line
 from usagemock.cli.test import throwaway
 from usagemock.kit import Finding, JUnitReport, StageFinished
 from usagemock.kit.proxy import (
@@ -266,6 +267,18 @@ def test_errors_mode_answers_502_problem_naming_the_violations(
     assert "timbal_cap_not_exceeded" in response.headers[VIOLATIONS_HEADER]
     ok = httpx.get(f"{proxy.url}/orgs/org_alpha/billing/overage")  # no token: the client's bug
     assert ok.status_code == 401, "only server violations are replaced"
+
+
+@pytest.mark.e2e
+def test_every_violation_says_what_broke(proxied: Callable[..., Proxied]) -> None:
+    """A check whose failure has no message of its own (a 500) is named by its title, not ''."""
+    proxy = proxied(answering(500), "kenbun", errors=True)
+    response = httpx.get(f"{proxy.url}/usage", headers=AUTH)
+    violations = {v["check"]: v["message"] for v in response.json()["violations"]}
+    assert "not_a_server_error" in violations
+    assert all(violations.values()), violations
+    lines = [finding_line(f) for v in proxy.verdicts for f in v.failures]
+    assert not [line for line in lines if line.endswith(": ")], lines
 
 
 def _closed_port() -> str:

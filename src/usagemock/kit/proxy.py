@@ -205,7 +205,7 @@ class Proxy:
                     "The upstream answer breaks the contract",
                     f"{status} from {url} broke {len(verdict.failures)} check(s)",
                     violations=[
-                        {"check": f.check, "kind": f.kind, "message": f.message}
+                        {"check": f.check, "kind": f.kind, "message": f.what_broke}
                         for f in verdict.failures
                     ],
                     extra=[(VIOLATIONS_HEADER, violations_header(verdict))],

@@ -193,6 +193,16 @@ def test_a_taken_port_is_one_line_not_a_traceback(server: LiveServer) -> None:
             "postgresql://me:***@127.0.0.1:0/state is not a PostgreSQL URL usagemock can use",
         ),
         (
+            ("serve", "--state", "mysql://me:pw@127.0.0.1/state"),
+            {},
+            "--state mysql://me:***@127.0.0.1/state is a mysql:// URL; usagemock keeps state",
+        ),
+        (
+            ("serve", "--state", "MySQL+driver://me:pw@127.0.0.1/state"),
+            {},
+            "--state MySQL+driver://me:***@127.0.0.1/state is a MySQL+driver:// URL",
+        ),
+        (
             ("serve",),
             {"USAGEMOCK_STATE": f"postgresql://me:pw@127.0.0.1:{free_port()}/state"},
             "Cannot use the PostgreSQL database postgresql://me:***@127.0.0.1:",

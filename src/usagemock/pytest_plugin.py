@@ -201,7 +201,7 @@ class ContractItem(pytest.Item):
         token = option("usagemock_token") or os.environ.get(TOKEN_VARIABLE)
         if not token:
             raise pytest.UsageError(f"usagemock: set {TOKEN_VARIABLE} (or --usagemock-token)")
-        target = kit.Target.live(self.base_url)
+        target = kit.Target.live(self.base_url, option="--usagemock-url")
         target.check_reachable()
         plan = kit.Plan(
             api=self.api,

@@ -103,8 +103,15 @@ class Store(Protocol):
 
 def open_store(state: str, *, seed: int) -> Store:
     """The store ``--state`` names: a ``postgresql://`` URL, else an SQLite file or ``:memory:``."""
-    if not state.startswith(("postgresql://", "postgres://")):
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", state)
+    if scheme is None:
         return SQLiteStore(state, seed=seed)
+    if scheme[1] not in ("postgresql", "postgres"):  # libpq reads these two, in lower case
+        # Another database's URL is no file name: opening it as SQLite would echo its password.
+        raise ConfigError(
+            f"--state {redacted(state)} is a {scheme[1]}:// URL; usagemock keeps state in an "
+            "SQLite file (a path, or :memory:) or PostgreSQL (postgresql://USER@HOST:PORT/DB)."
+        )
     try:
         from usagemock.postgres import PostgresStore
     except ImportError as exc:  # psycopg is the postgres extra's
@@ -128,7 +135,7 @@ def clock_from_row(row: tuple[str | None, float] | None) -> ClockState:
 
 def redacted(state: str) -> str:
     """``--state`` as it may be shown: a URL's password (``user:pw@``, ``password=``) as ``***``."""
-    masked = re.sub(r"^([a-z]+://[^/?#@]*?:)[^/?#]*@", r"\1***@", state)
+    masked = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*?:)[^/?#]*@", r"\1***@", state)
     return re.sub(r"([?&]password=)[^&#]*", r"\1***", masked)
 
 

@@ -200,6 +200,7 @@ def test_the_command_exits_0_for_the_mock_and_1_for_a_misleading_server(
         (["--api", "timbal", "--target", "http://127.0.0.1:1"], "pass --org-id"),
         (["--api", "kenbun", "--target", ""], "--target '' is empty"),
         (["--api", "kenbun", "--target", "http://127.0.0.1:1"], "Cannot reach"),
+        (["--api", "kenbun", "--target", "http://127.0.0.1:1"], "check --target and"),
     ],
 )
 def test_bad_flags_are_one_line_and_exit_2(args: list[str], says: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from tests.kit.broken_servers import BROKEN, OWNED, TOKEN, Broken
 from tests.kit.conformant_servers import ALL_AT_ONCE, CONFORMANT, Conformant
 from tests.thirdapi.seats import FACTS as SEATS
 from usagemock import apis
+from usagemock.cli.proxy import finding_line
 from usagemock.cli.test import throwaway
 from usagemock.kit import Finding, JUnitReport, StageFinished
 from usagemock.kit.proxy import (
@@ -267,6 +269,18 @@ def test_errors_mode_answers_502_problem_naming_the_violations(
     assert ok.status_code == 401, "only server violations are replaced"
 
 
+@pytest.mark.e2e
+def test_every_violation_says_what_broke(proxied: Callable[..., Proxied]) -> None:
+    """A check whose failure has no message of its own (a 500) is named by its title, not ''."""
+    proxy = proxied(answering(500), "kenbun", errors=True)
+    response = httpx.get(f"{proxy.url}/usage", headers=AUTH)
+    violations = {v["check"]: v["message"] for v in response.json()["violations"]}
+    assert "not_a_server_error" in violations
+    assert all(violations.values()), violations
+    lines = [finding_line(f) for v in proxy.verdicts for f in v.failures]
+    assert not [line for line in lines if line.endswith(": ")], lines
+
+
 def _closed_port() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
@@ -280,6 +294,30 @@ def test_an_unreachable_upstream_gets_a_502_problem(proxied: Callable[..., Proxi
     assert response.headers["content-type"] == "application/problem+json"
     assert proxy.upstream in response.json()["detail"]
     assert "--target" in response.json()["detail"]
+
+
+def _raw_exchange(url: str, request: bytes) -> bytes:
+    """Send ``request`` as it is on a socket (httpx cannot send a target like ``*``)."""
+    address = httpx.URL(url)
+    with socket.create_connection((address.host, address.port or 80), timeout=5) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.e2e
+def test_a_target_that_is_not_a_path_gets_a_400_problem(proxied: Callable[..., Proxied]) -> None:
+    """``OPTIONS *`` (asterisk-form) cannot be forwarded as a path: the client's 400, not a 500."""
+    proxy = proxied(_closed_port(), "kenbun")
+    answer = _raw_exchange(
+        proxy.url, b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer
+    assert b"content-type: application/problem+json" in head.lower()
+    assert "'*'" in json.loads(body)["detail"]
 
 
 def answering(status: int, delay: float = 0) -> Any:

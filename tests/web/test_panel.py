@@ -145,6 +145,26 @@ async def test_chart_of_a_kenbun_org_near_its_limit(make_client: MakeClient) -> 
     assert chart["times"] == sorted(set(chart["times"]))
 
 
+async def test_chart_at_now_counts_a_scenario_applied_within_the_second(
+    make_client: MakeClient,
+) -> None:
+    """A clock between whole seconds (a running one always is): now's value holds the scenario.
+
+    The chart's times are whole seconds; evaluated at the second before the scenario's ingest,
+    the caption and curve read 0 while the answer says 460,000.
+    """
+    async with make_client() as client:
+        frozen = {"now": "2026-03-17T14:30:00.600Z", "frozen": True}
+        assert (await client.put(f"{ADMIN}/clock", json=frozen)).status_code == 200
+        await client.put(
+            f"{ADMIN}/orgs/kenbun/org_near/scenario", json={"name": "approaching_limit"}
+        )
+        chart = (await client.get(f"{ADMIN}/orgs/kenbun/org_near/chart")).json()
+    (line,) = chart["lines"]
+    assert line["values"][chart["times"].index(chart["now"])] == 460_000
+    assert chart["times"] == sorted(set(chart["times"]))
+
+
 async def test_chart_reaches_into_the_periods_a_timeline_lands_in(
     make_client: MakeClient,
 ) -> None:

@@ -175,7 +175,7 @@ def finding_line(finding: Any) -> str:
     """One line on stdout per finding: whose, which check, its kind, the request and status."""
     party = "CLIENT" if finding.stage == "client" else "NOTE" if finding.note else "FAIL"
     status = "" if finding.status is None else f" -> {finding.status}"
-    first = next((line.strip() for line in finding.message.splitlines() if line.strip()), "")
+    first = finding.what_broke.partition("\n")[0].strip()
     return (
         f"{party} {finding.check} ({finding.kind}) {finding.method} {finding.url}{status}: {first}"
     )

@@ -125,8 +125,11 @@ def sample(chart: Chart, now: datetime, ingests: Iterable[Ingest]) -> Sampled:
     moments |= {last, min(max(now, first), last)}
     moments |= {i.at for i in marked}
     moments |= {i.at - timedelta(seconds=1) for i in marked if i.at > first}
-    times = tuple(sorted({m.replace(microsecond=0) for m in moments}))
-    rows = [chart.values_at(moment) for moment in times]
+    # Evaluated at the exact moment, shown at its whole second: a clock or ingest between seconds
+    # (a scenario applied now) must count at now. The latest moment in a second names its value.
+    shown = {moment.replace(microsecond=0): moment for moment in sorted(moments)}
+    times = tuple(sorted(shown))
+    rows = [chart.values_at(shown[second]) for second in times]
     values = tuple(tuple(row[n] for row in rows) for n in range(len(chart.lines)))
     return Sampled(chart, drawn, times, values, marked)
 

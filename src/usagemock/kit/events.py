@@ -70,6 +70,11 @@ class Finding:
     """For a rule across calls: the earlier response it broke with (this one is the later)."""
 
     @property
+    def what_broke(self) -> str:
+        """The message, or the title when the check gave none (schemathesis' for a 5xx)."""
+        return self.message.strip() or self.title
+
+    @property
     def note(self) -> bool:
         """Whether this is a note (an assumed choice the server made otherwise), not a failure."""
         return self.kind == "assumed"

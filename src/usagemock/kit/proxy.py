@@ -107,6 +107,14 @@ class Proxy:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive)
         raw_path = _raw_path(scope)
+        if not raw_path.startswith("/"):
+            # `OPTIONS *` (asterisk-form): no path to append to --target, so nothing to forward.
+            detail = (
+                f"usagemock proxy forwards requests for a path; the request target {raw_path!r} "
+                "is not one. Send a path starting with '/'."
+            )
+            await _problem(send, 400, "request-target", "Bad Request", detail)
+            return
         query = scope.get("query_string", b"").decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         # As bytes, so httpx sends each value exactly as it came (it would re-encode a str).
@@ -197,7 +205,7 @@ class Proxy:
                     "The upstream answer breaks the contract",
                     f"{status} from {url} broke {len(verdict.failures)} check(s)",
                     violations=[
-                        {"check": f.check, "kind": f.kind, "message": f.message}
+                        {"check": f.check, "kind": f.kind, "message": f.what_broke}
                         for f in verdict.failures
                     ],
                     extra=[(VIOLATIONS_HEADER, violations_header(verdict))],

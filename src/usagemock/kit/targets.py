@@ -62,6 +62,8 @@ class Target:
     base_url: str
     app: Any = None
     """An ASGI app to call in-process; None means the network."""
+    option: str = "--base-url"
+    """The flag that gave ``base_url``: an error about it names the flag to fix."""
 
     @classmethod
     def live(cls, base_url: str, *, option: str = "--base-url") -> Target:
@@ -73,7 +75,7 @@ class Target:
         problem = url_problem(base_url)
         if problem is not None:
             raise TargetError(f"{option} {base_url!r} {problem}")
-        return cls(base_url.rstrip("/"))
+        return cls(base_url.rstrip("/"), option=option)
 
     @classmethod
     def in_process(cls, app: Any) -> Target:
@@ -94,6 +96,6 @@ class Target:
         except httpx.HTTPError as exc:
             reason = str(exc) or type(exc).__name__
             raise TargetError(
-                f"Cannot reach {self.base_url} ({reason}); check --base-url and that the "
+                f"Cannot reach {self.base_url} ({reason}); check {self.option} and that the "
                 "server is up."
             ) from None

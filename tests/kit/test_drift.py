@@ -155,6 +155,21 @@ def test_a_known_difference_is_exactly_what_drift_reports(
     assert TOKEN not in driftreport.render(found, "json") + driftreport.render(found, "text")
 
 
+def test_counters_the_mock_never_reached_are_no_difference(tmp_path: Path) -> None:
+    """A live org further into its period than any the mock showed: a count, not a category."""
+
+    def further(body: dict[str, Any]) -> dict[str, Any]:
+        more = 20_400_000
+        return {
+            **body,
+            "used_credits": body["used_credits"] + more,
+            "invoiced_credits": body["invoiced_credits"] + more,
+        }
+
+    found = compare("timbal", altered(the_mock("timbal", tmp_path), body=further), tmp_path)
+    assert found.differences == (), driftreport.text(found)
+
+
 def test_a_field_only_the_live_server_sends_is_harmless(tmp_path: Path) -> None:
     """An extra field is listed but misleads no frontend (exit 0 territory)."""
     live = altered(the_mock("kenbun", tmp_path), body=lambda b: {**b, "plan_name": "Pro"})

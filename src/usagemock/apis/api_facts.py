@@ -38,6 +38,9 @@ class ApiFacts:
     series: tuple[SeriesRule, ...] = ()
     check_sources: Mapping[str, Source] = field(default_factory=dict)
     """Where a kit check rests for this API, when it differs from the shared source."""
+    categories: tuple[str, ...] = ()
+    """Fields the mock draws from a fixed set (plan terms, statuses), not measures: ``usagemock
+    drift`` reports a live value of one that the mock never produces."""
 
     def every_rule(self) -> tuple[Rule | MomentRule | SeriesRule, ...]:
         """Its body, moment and series rules, in that order."""

@@ -5,8 +5,9 @@ ids, no token, a bad token), and what a frontend would notice is compared: the s
 content types, the shape of error bodies, the fields of a 200 and the JSON types (null
 included) each field is seen with, and values the mock never produces at all. What the mock
 can produce is learnt by asking it, besides the probes, for several orgs in every scenario of
-the API (``Prefer: scenario=NAME``): a field with few values there (a plan limit, a status) is
-a category, and a live value outside it is one no frontend developer ever saw in the mock.
+the API (``Prefer: scenario=NAME``): for a field the API's facts call a category (a plan limit,
+a status: drawn from a fixed set, not measured), a live value outside what the mock gave is
+one no frontend developer ever saw in the mock.
 
 Every :class:`Difference` says whether it would mislead a frontend and what to change: a
 fixtures entry, a scenario, or a spec addition to review. :mod:`usagemock.kit.driftreport`
@@ -32,9 +33,6 @@ from usagemock.kit.targets import Target, TargetError
 
 #: Extra tokens (each with an org of its own) the mock is asked through, to learn its values.
 VARIETY = 16
-#: A field is a category when the mock shows at most this many values over enough answers:
-#: fewer than the orgs asked, so a value each org has its own of (a cap, a name) is none.
-CATEGORY_MAX = 8
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]")
 #: Where each kind of difference is fixed, and how it misleads a frontend.
 STATUS, CONTENT_TYPE, ERROR_BODY, FIELDS, TYPES, VALUES, EXTRA = (
@@ -246,7 +244,7 @@ def compare(
     for name in dict.fromkeys(probe.name for probe in batch):
         known = any(p.known for p in batch if p.name == name)
         differences += _differences(name, known, seen_live[name], seen_mock[name])
-    differences += _values(seen_live, [*seen_mock.values(), *seen_range.values()])
+    differences += _values(api, seen_live, [*seen_mock.values(), *seen_range.values()])
     return Drift(
         api=api,
         live=live.label,
@@ -333,19 +331,17 @@ def _differences(name: str, known: bool, live: Seen, mock: Seen) -> list[Differe
     return found
 
 
-def _values(live: Mapping[str, Seen], mock: Sequence[Seen]) -> list[Difference]:
-    """Live values of a field the mock treats as a category, outside that category."""
+def _values(api: str, live: Mapping[str, Seen], mock: Sequence[Seen]) -> list[Difference]:
+    """Live values of a field ``api`` calls a category, outside those the mock produced."""
+    categories = facts(api).categories
     produced: dict[str, set[str]] = defaultdict(set)
-    answers: dict[str, int] = defaultdict(int)
     for seen in mock:
         for name, values in seen.values.items():
-            produced[name] |= values
-            answers[name] += seen.bodies
+            if name in categories:
+                produced[name] |= values
     found = []
     for name in sorted(produced):
         values = produced[name]
-        if len(values) > CATEGORY_MAX or answers[name] < 3 * len(values):
-            continue  # not a category: the mock's values range freely (counts, names, ids)
         types = {_type(json.loads(value)) for value in values}
         outside = sorted(
             value

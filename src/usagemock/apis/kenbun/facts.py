@@ -19,6 +19,7 @@ FACTS = ApiFacts(
     rules=KENBUN,
     moments=KENBUN_MOMENTS,
     series=KENBUN_SERIES,
+    categories=("free_tier_limit", "overage_unit", "overage_rate_cents", "subscription_status"),
     check_sources={
         "status_code_conformance": documented(
             KENBUN_DOC, '"200 OK"; Common Errors: 400 "Bad Request", 401 "Unauthorized"'

@@ -19,6 +19,7 @@ FACTS = ApiFacts(
     rules=TIMBAL,
     moments=TIMBAL_MOMENTS,
     series=TIMBAL_SERIES,
+    categories=("enabled", "rate_cents_per_1k", "threshold_usd"),
     check_sources={
         "status_code_conformance": documented(
             TIMBAL_DOC,

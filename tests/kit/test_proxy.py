@@ -355,6 +355,19 @@ def test_mock_fallback_answers_what_the_upstream_does_not(
     assert (FALLBACK_HEADER in elsewhere.headers) != off_spec_404_stays
 
 
+@pytest.mark.e2e
+def test_mock_fallback_still_reports_the_clients_bugs(proxied: Callable[..., Proxied]) -> None:
+    """The mock answering for a dead upstream judges no server, but the client's bug is kept."""
+    mock = create_app(throwaway(Settings(api="kenbun")))
+    proxy = proxied(_closed_port(), "kenbun", fallback=mock)
+    response = httpx.post(f"{proxy.url}/usage", headers=AUTH, content=b"x")
+    assert response.status_code == 405 and FALLBACK_HEADER in response.headers
+    assert response.headers[VIOLATIONS_HEADER] == "client:client_undocumented_operation"
+    assert [f.check for v in proxy.verdicts for f in v.findings] == [
+        "client_undocumented_operation"
+    ]
+
+
 async def cut_short(scope: Any, receive: Any, send: Any) -> None:
     """An upstream that promises 100 bytes, sends 10 and drops the connection."""
     if scope["type"] == "http":

@@ -127,14 +127,15 @@ class Proxy:
             upstream = await self.client().send(request, stream=True)
         except httpx.HTTPError as exc:
             if self.options.fallback is not None:
-                await self._fallback(request, f"upstream unreachable: {_reason(exc)}", send)
+                down = f"upstream unreachable: {_reason(exc)}"
+                await self._fallback(scope, headers, request, down, sent, send)
                 return
             await _problem(send, 502, "upstream-unreachable", "Bad Gateway", _unreachable(url, exc))
             return
         try:
             why = self._fallback_reason(upstream.status_code, asked)
             if why is not None and self.options.fallback is not None:
-                await self._fallback(request, why, send)
+                await self._fallback(scope, headers, request, why, sent, send)
                 return
             judged = asked is not None and asked.documented
             await self._answer(scope, headers, body, url, sent, upstream, judged, send)
@@ -224,8 +225,16 @@ class Proxy:
             return  # the upstream broke off mid-body: so does the answer (the client sees it cut)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _fallback(self, request: httpx.Request, why: str, send: Send) -> None:
-        """Answer with the mock, saying so in :data:`FALLBACK_HEADER`."""
+    async def _fallback(
+        self,
+        scope: Scope,
+        headers: list[tuple[str, str]],
+        request: httpx.Request,
+        why: str,
+        sent: datetime,
+        send: Send,
+    ) -> None:
+        """Answer with the mock, saying so in :data:`FALLBACK_HEADER`; judge only the client."""
         assert self.options.fallback is not None
         transport = httpx.ASGITransport(app=self.options.fallback)
         async with httpx.AsyncClient(transport=transport, base_url="http://usagemock") as mock:
@@ -238,6 +247,25 @@ class Proxy:
             )
             out = [(k.lower(), v) for k, v in _end_to_end(_raw(answer.headers))]
             out.append((FALLBACK_HEADER, f"mock ({why})"))
+            verdict = self.watch.judge(
+                Exchange(
+                    method=scope["method"],
+                    raw_path=_raw_path(scope),
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    headers=headers,
+                    request_body=request.content,
+                    url=str(request.url),
+                    status=answer.status_code,
+                    response_headers=out,
+                    body=b"",  # the mock's own answer is not judged
+                    sent=sent,
+                    received=datetime.now(UTC),
+                ),
+                by_upstream=False,
+            )
+            if verdict.findings:
+                self.on_verdict(verdict)
+                out.append((VIOLATIONS_HEADER, violations_header(verdict)))
             await send(
                 {
                     "type": "http.response.start",

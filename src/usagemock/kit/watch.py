@@ -162,8 +162,12 @@ class Watch:
         """Where a request lands on the mounted specs (None: under no API's mount)."""
         return place(self.mounts, method, raw_path, query)
 
-    def judge(self, exchange: Exchange) -> Verdict:
-        """Every check ``exchange`` breaks (server and client), remembered for the run's end."""
+    def judge(self, exchange: Exchange, *, by_upstream: bool = True) -> Verdict:
+        """Every check ``exchange`` breaks (server and client), remembered for the run's end.
+
+        ``by_upstream=False``: the mock answered in the upstream's place, so only the client's
+        request is judged.
+        """
         asked = self.place(exchange.method, exchange.raw_path, exchange.query)
         if asked is None:
             return Verdict()
@@ -187,7 +191,7 @@ class Watch:
             )
             for b in broken
         ]
-        if asked.documented:
+        if asked.documented and by_upstream:
             findings += self._server_findings(plan, asked, exchange, seen.checks)
         seen.findings += findings
         return Verdict(tuple(findings))

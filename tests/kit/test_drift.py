@@ -209,6 +209,17 @@ def test_the_command_exits_0_for_the_mock_and_1_for_a_misleading_server(
     assert "#### Values the mock never produces" in result.output and TOKEN not in result.output
 
 
+@pytest.mark.e2e
+def test_a_default_mock_in_open_mode_drifts_from_nothing(serve: Callable[..., str]) -> None:
+    """The README's first try: drift against a default ``usagemock serve`` finds nothing."""
+    live = serve(create_app(throwaway(Settings(api="timbal"))))
+    args = ["drift", "--api", "timbal", "--org-id", "org_demo", "--target", live]
+    result = CliRunner().invoke(main, args, env={"USAGEMOCK_TOKEN": "demo"})
+    assert result.exit_code == 0, result.output
+    assert "timbal: no difference" in result.output
+    assert "is a usagemock in open mode" in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+import httpx
 
 from usagemock.apis import facts
 from usagemock.cli import ApiChoice, main
 from usagemock.cli.test import _non_blank, throwaway
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
-from usagemock.specs import TOKEN_VARIABLE
+from usagemock.specs import AUTH_MODE_HEADER, TOKEN_VARIABLE
 
 DRIFT_ORG = "org_usagemock_drift"  # the mock's org for the token when no --org-id names one
 
@@ -75,12 +76,22 @@ def drift_command(**flags: Any) -> None:
         )
     live.check_reachable()
     orgs = flags["org_ids"] or (DRIFT_ORG,)
+    # A usagemock in open mode lets any token read any org: compare it with the mock in open
+    # mode too, or every refusal the fixtures make would show as a difference.
+    open_mode = _open_usagemock(live.base_url, flags["api"], token)
+    if open_mode:
+        click.echo(
+            f"{live.label} is a usagemock in open mode (any token reads any org): the mock is "
+            "compared in open mode too.",
+            err=True,
+        )
     scenarios = _scenarios(flags["api"])
     with tempfile.TemporaryDirectory(prefix="usagemock-drift-") as tmp:
         fixtures = Path(tmp) / "access.yaml"
         # JSON is YAML, and keeps any token or org id a plain string.
         fixtures.write_text(json.dumps(drift.mock_fixtures(token, orgs)))
-        app = create_app(throwaway(Settings(api=flags["api"], fixtures=fixtures)))
+        settings = Settings(api=flags["api"], fixtures=None if open_mode else fixtures)
+        app = create_app(throwaway(settings))
         found = drift.compare(
             flags["api"],
             live,
@@ -92,6 +103,21 @@ def drift_command(**flags: Any) -> None:
         )
     click.echo(driftreport.render(found, flags["form"]))
     sys.exit(1 if found.misleading else 0)
+
+
+def _open_usagemock(base_url: str, api: str, token: str) -> bool:
+    """Whether ``base_url`` is a usagemock that says it is in open mode (any token works)."""
+    from usagemock.kit.authmode import OPEN  # the kit is an extra: imported once it is there
+
+    try:
+        answer = httpx.get(
+            base_url + facts(api).sample_path,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10.0,
+        )
+    except httpx.HTTPError:
+        return False  # the comparison itself reports a server that does not answer
+    return bool(answer.headers.get(AUTH_MODE_HEADER) == OPEN)
 
 
 def _scenarios(api: str) -> list[str]:

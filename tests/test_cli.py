@@ -19,13 +19,21 @@ NOW = "2026-03-17T14:30:00Z"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m usagemock`` to completion (state in memory) and capture its output."""
+    """Run ``python -m usagemock`` to completion (state in memory) and capture its output.
+
+    A free port unless the test names one: a mock the developer runs on 8000 must not fail it.
+    """
     return subprocess.run(
         [sys.executable, "-m", "usagemock", *args],
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "USAGEMOCK_STATE": ":memory:", **(env or {})},
+        env={
+            **os.environ,
+            "USAGEMOCK_STATE": ":memory:",
+            "USAGEMOCK_PORT": str(free_port()),
+            **(env or {}),
+        },
         cwd=REPO,
     )
 

@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from tests.postgres_cluster import Cluster, find_bin
+from tests.thirdapi.seats import FACTS as SEATS
+from usagemock import apis
 from usagemock.settings import Settings
 from usagemock.store import Store, open_store
 from usagemock.web.app import create_app
@@ -123,3 +125,13 @@ def postgres_backend(postgres_cluster: Cluster, tmp_path: Path) -> Iterator[Stat
     backend = StateBackend(tmp_path, postgres_cluster)
     yield backend
     backend.close()
+
+
+@pytest.fixture
+def seats() -> Iterator[str]:
+    """The test-only Seats API registered for one test, as a user's own API is before serving it."""
+    apis.register(SEATS)
+    try:
+        yield SEATS.name
+    finally:
+        apis.unregister(SEATS.name)

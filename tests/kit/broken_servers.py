@@ -11,6 +11,7 @@ the mock only where the vendor documents leave a choice open.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -538,3 +539,40 @@ BROKEN: tuple[Broken, ...] = (
         body_bug=lambda c, b: _set(b, monthly_events=str(b["monthly_events"])),
     ),
 )
+
+
+def altered(
+    app: Any,
+    *,
+    body: Callable[[Body], Body] | None = None,
+    refusal: Callable[[int, bytes], Response] | None = None,
+) -> Any:
+    """``app`` with its 200 bodies passed through ``body`` and its 401s remade by ``refusal``."""
+
+    async def changed(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        answer: dict[str, Any] = {"body": b""}
+
+        async def keep(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"], answer["headers"] = message["status"], message["headers"]
+            else:
+                answer["body"] += message.get("body", b"")
+
+        await app(scope, receive, keep)
+        status, content = answer["status"], answer["body"]
+        if status == 200 and body is not None:
+            response = Response(
+                json.dumps(body(json.loads(content))), 200, None, "application/json"
+            )
+        elif status == 401 and refusal is not None:
+            response = refusal(status, content)
+        else:
+            response = Response(
+                content, status, {k.decode(): v.decode() for k, v in answer["headers"]}
+            )
+        await response(scope, receive, send)
+
+    return changed

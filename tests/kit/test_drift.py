@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from starlette.responses import Response
 
+from tests.kit.broken_servers import altered
 from tests.thirdapi.seats import FACTS as SEATS
-from usagemock import apis
 from usagemock.cli import main
 from usagemock.cli.drift import _scenarios
 from usagemock.cli.test import throwaway
@@ -24,7 +24,6 @@ from usagemock.web.app import create_app
 
 TOKEN = "drift-secret-token-9a2e"
 ORGS = {"kenbun": ("org_k1",), "timbal": ("org_t1", "org_t2")}
-Body = dict[str, Any]
 
 
 def the_mock(api: str, tmp_path: Path, fixtures: dict[str, Any] | None = None) -> Any:
@@ -35,43 +34,6 @@ def the_mock(api: str, tmp_path: Path, fixtures: dict[str, Any] | None = None) -
         json.dumps(fixtures or {"tokens": {TOKEN: {"org": orgs[0], "can_read": list(orgs)}}})
     )
     return create_app(throwaway(Settings(api=api, fixtures=path)))
-
-
-def altered(
-    app: Any,
-    *,
-    body: Callable[[Body], Body] | None = None,
-    refusal: Callable[[int, bytes], Response] | None = None,
-) -> Any:
-    """``app`` with its 200 bodies passed through ``body`` and its 401s remade by ``refusal``."""
-
-    async def changed(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        answer: dict[str, Any] = {"body": b""}
-
-        async def keep(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                answer["status"], answer["headers"] = message["status"], message["headers"]
-            else:
-                answer["body"] += message.get("body", b"")
-
-        await app(scope, receive, keep)
-        status, content = answer["status"], answer["body"]
-        if status == 200 and body is not None:
-            response = Response(
-                json.dumps(body(json.loads(content))), 200, None, "application/json"
-            )
-        elif status == 401 and refusal is not None:
-            response = refusal(status, content)
-        else:
-            response = Response(
-                content, status, {k.decode(): v.decode() for k, v in answer["headers"]}
-            )
-        await response(scope, receive, send)
-
-    return changed
 
 
 def compare(api: str, live: Any, tmp_path: Path) -> drift.Drift:
@@ -236,35 +198,31 @@ def test_bad_flags_are_one_line_and_exit_2(args: list[str], says: str) -> None:
     assert says in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_an_api_from_the_registry_drifts_by_its_own_facts(tmp_path: Path) -> None:
+def test_an_api_from_the_registry_drifts_by_its_own_facts(seats: str, tmp_path: Path) -> None:
     """A third API (its org in the path, named by its facts): itself, then one field dropped."""
-    apis.register(SEATS)
-    try:
-        orgs = ("org_s1",)
-        fixtures = {"tokens": {TOKEN: {"org": orgs[0], "can_read": list(orgs)}}}
-        (tmp_path / "live.json").write_text(json.dumps(fixtures))
-        (tmp_path / "mock.json").write_text(json.dumps(drift.mock_fixtures(TOKEN, orgs)))
+    orgs = ("org_s1",)
+    fixtures = {"tokens": {TOKEN: {"org": orgs[0], "can_read": list(orgs)}}}
+    (tmp_path / "live.json").write_text(json.dumps(fixtures))
+    (tmp_path / "mock.json").write_text(json.dumps(drift.mock_fixtures(TOKEN, orgs)))
 
-        def mock_of(name: str) -> Any:
-            settings = Settings(api=SEATS.name, fixtures=tmp_path / f"{name}.json")
-            return create_app(throwaway(settings))
+    def mock_of(name: str) -> Any:
+        settings = Settings(api=SEATS.name, fixtures=tmp_path / f"{name}.json")
+        return create_app(throwaway(settings))
 
-        def against(live: Any) -> drift.Drift:
-            return drift.compare(
-                SEATS.name,
-                Target.in_process(live),
-                Target.in_process(mock_of("mock")),
-                token=TOKEN,
-                org_ids=orgs,
-            )
-
-        assert against(mock_of("live")).differences == ()
-        dropped = altered(
-            mock_of("live"), body=lambda b: {k: v for k, v in b.items() if k != "over_limit"}
+    def against(live: Any) -> drift.Drift:
+        return drift.compare(
+            SEATS.name,
+            Target.in_process(live),
+            Target.in_process(mock_of("mock")),
+            token=TOKEN,
+            org_ids=orgs,
         )
-        found = against(dropped)
-        assert {(d.group, d.where.split(": ")[-1]) for d in found.differences} == {
-            (FIELDS, "over_limit")
-        }
-    finally:
-        apis.unregister(SEATS.name)
+
+    assert against(mock_of("live")).differences == ()
+    dropped = altered(
+        mock_of("live"), body=lambda b: {k: v for k, v in b.items() if k != "over_limit"}
+    )
+    found = against(dropped)
+    assert {(d.group, d.where.split(": ")[-1]) for d in found.differences} == {
+        (FIELDS, "over_limit")
+    }

@@ -16,10 +16,8 @@ import httpx
 import pytest
 from starlette.responses import Response, StreamingResponse
 
-from tests.kit.broken_servers import BROKEN, OWNED, TOKEN, Broken
+from tests.kit.broken_servers import BROKEN, OWNED, TOKEN, Broken, altered
 from tests.kit.conformant_servers import ALL_AT_ONCE, CONFORMANT, Conformant
-from tests.thirdapi.seats import FACTS as SEATS
-from usagemock import apis
 from usagemock.cli.proxy import finding_line
 from usagemock.cli.test import throwaway
 from usagemock.kit import Finding, JUnitReport, StageFinished
@@ -470,20 +468,10 @@ async def test_api_all_judges_each_api_under_its_mount() -> None:
     }
 
 
-@pytest.fixture
-def seats() -> Iterator[str]:
-    """The test-only Seats API registered for one test: the proxy asks the registry, not names."""
-    apis.register(SEATS)
-    try:
-        yield SEATS.name
-    finally:
-        apis.unregister(SEATS.name)
-
-
 async def test_an_api_from_the_registry_is_judged_by_its_own_rules(seats: str) -> None:
     """A third API's mock behind the proxy: conformant answers pass, a broken flag is named."""
     mock = create_app(throwaway(Settings(api=seats)))
-    flipped = altered_bodies(mock, lambda body: {**body, "over_limit": not body["over_limit"]})
+    flipped = altered(mock, body=lambda body: {**body, "over_limit": not body["over_limit"]})
     for upstream, expected in ((mock, set()), (flipped, {f"{seats}_over_limit_flag"})):
         watch = Watch({"": seats}, "http://upstream")
         options = ProxyOptions(target="http://upstream", transport=httpx.ASGITransport(upstream))
@@ -493,25 +481,3 @@ async def test_an_api_from_the_registry_is_judged_by_its_own_rules(seats: str) -
         assert response.status_code == 200
         named = {n.strip() for n in response.headers.get(VIOLATIONS_HEADER, "").split(",")}
         assert named - {""} == expected
-
-
-def altered_bodies(app: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
-    """``app`` with each JSON object it answers passed through ``change``."""
-
-    async def altered(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        answer: dict[str, Any] = {"body": b""}
-
-        async def keep(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                answer["status"] = message["status"]
-            else:
-                answer["body"] += message.get("body", b"")
-
-        await app(scope, receive, keep)
-        body = json.dumps(change(json.loads(answer["body"])))
-        await Response(body, answer["status"], media_type="application/json")(scope, receive, send)
-
-    return altered

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,6 @@ from usagemock.settings import Settings, build_settings
 from usagemock.web.app import create_app
 
 ORG = "org_seats_a"
-
-
-@pytest.fixture
-def seats() -> Iterator[None]:
-    """The Seats API registered for one test, as a user's own API is before serving it."""
-    apis.register(FACTS)
-    try:
-        yield
-    finally:
-        apis.unregister(NAME)
 
 
 def _client(**settings: object) -> httpx.AsyncClient:

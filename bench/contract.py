@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,16 +22,11 @@ from pathlib import Path
 
 import httpx
 
+from usagemock.testing import free_port
+
 HOST = "127.0.0.1"
 TARGET_S = 30.0
 TOKEN = "bench-token"
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def start_mock(

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from run import HOST, PATHS, WRK_LUA, free_port, memory_mib, spawn, stop, wrk
+from run import HOST, PATHS, WRK_LUA, add_load_options, free_port, memory_mib, spawn, stop, wrk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.postgres_cluster
 
@@ -95,11 +95,7 @@ def main() -> int:
     )
     parser.add_argument("--api", choices=sorted(PATHS), default="kenbun")
     parser.add_argument("--workload", choices=("read", "ingest"), default="read")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    add_load_options(parser)
     args = parser.parse_args()
     bin_dir = find_bin()
     if shutil.which("wrk") is None or bin_dir is None:

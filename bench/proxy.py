@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from run import HOST, WRK_LUA, free_port, spawn, stop, wrk
+from run import HOST, WRK_LUA, add_load_options, free_port, spawn, stop, wrk
 
 CEILING = Path(__file__).with_name("ceiling.py")
 
@@ -66,11 +66,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    add_load_options(parser)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install wrk", file=sys.stderr)

@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from usagemock.testing import free_port
 
 HOST = "127.0.0.1"
 HEADERS = {"Authorization": "Bearer demo"}
@@ -73,13 +74,6 @@ class Result:
     hwm_mib: float
     non2xx: int
     socket_errors: int
-
-
-def free_port() -> int:
-    """Return a currently free TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def mock_cmd(api: str, port: int, state: Path, workers: int) -> list[str]:
@@ -269,16 +263,22 @@ def bench_api(api: str, args: argparse.Namespace, tmp: Path, lua: Path) -> dict[
     return results
 
 
+def add_load_options(parser: argparse.ArgumentParser) -> None:
+    """The wrk load every bench script takes (connections, threads, duration, warm-up), --json."""
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+
+
 def main() -> int:
     """Run the benchmark and print the table (or JSON); return the exit code."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--api", choices=[*sorted(PATHS), "both"], default="both")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--warmup", type=float, default=2.0)
+    add_load_options(parser)
     parser.add_argument("--startup-runs", type=int, default=3)
     parser.add_argument("--no-prism", dest="prism", action="store_false", help="skip Prism")
     parser.add_argument(
@@ -286,7 +286,6 @@ def main() -> int:
         type=Path,
         help="also run the mock from this checkout (e.g. `git archive main | tar -x -C DIR`)",
     )
-    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = parser.parse_args()
     args.threads = min(args.threads, args.connections)
     args.loadavg = os.getloadavg()[0]  # the machine's 1-min load before we start: noise hint

@@ -165,9 +165,31 @@ def test_scenario_keeps_the_rules_and_its_promise(
     engine = Engine(SQLiteStore(MEMORY, seed=seed), SCENARIOS, seed=seed, real_clock=lambda: now)
     engine.freeze(True)
     record = engine.apply_scenario(api, org_id, name)
-    body = body_now(engine.record(api, org_id), engine)
+    body = body_now(*engine.answering(api, org_id))
     assert violations(api, body) == [], body
     assert EXPECTED[name][api](Seen(body, record, now)), (name, api, body, record)
+
+
+@pytest.mark.parametrize(
+    ("name", "api"), [(name, api) for name, s in sorted(SCENARIOS.items()) for api in s.apis]
+)
+def test_an_org_first_seen_in_a_default_scenario_answers_it_at_once(name: str, api: str) -> None:
+    """Its first answer is at or after the moment its scenario was applied, on a running clock.
+
+    The record is stored by that first request; an answer at a moment read before the write
+    would be from before the scenario began (the third API's test caught it once).
+    """
+    ticks = iter(datetime(2026, 3, 10, tzinfo=UTC) + timedelta(milliseconds=n) for n in range(99))
+    engine = Engine(
+        SQLiteStore(MEMORY, seed=0),
+        SCENARIOS,
+        seed=0,
+        default_scenario=name,
+        real_clock=ticks.__next__,
+    )
+    record, now = engine.answering(api, "org_first")
+    assert record.scenario == name and record.applied_at is not None
+    assert now >= record.applied_at, (now, record.applied_at)
 
 
 def test_trial_ending_tomorrow_becomes_active_once_it_ends() -> None:
@@ -177,7 +199,7 @@ def test_trial_ending_tomorrow_becomes_active_once_it_ends() -> None:
     engine.freeze(True)
     engine.apply_scenario("kenbun", "org_a", "trial_ending_tomorrow")
     engine.advance(timedelta(days=1, seconds=1))
-    body = body_now(engine.record("kenbun", "org_a"), engine)
+    body = body_now(*engine.answering("kenbun", "org_a"))
     assert (body["subscription_status"], body["trial_ends_at"]) == ("active", None)
 
 

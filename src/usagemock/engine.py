@@ -175,20 +175,34 @@ class Engine:
         scenario: str | None = None,
         token_scenario: str | None = None,
     ) -> OrgRecord:
-        """The record the API answers from (see the module docstring for the order).
+        """The record the API answers from (see :meth:`answering`)."""
+        return self.answering(api, org_id, scenario=scenario, token_scenario=token_scenario)[0]
 
-        ``scenario`` applies just for this request (nothing is stored); ``token_scenario`` is
-        the scenario the request's token starts orgs in. An org whose start is a scenario gets
-        it stored the first time it is seen, so its timeline counts from then.
+    def answering(
+        self,
+        api: str,
+        org_id: str,
+        *,
+        scenario: str | None = None,
+        token_scenario: str | None = None,
+    ) -> tuple[OrgRecord, datetime]:
+        """The record the API answers from (see the module docstring for the order), and now.
+
+        Both come from one version of the state. ``scenario`` applies just for this request
+        (nothing is stored); ``token_scenario`` is the scenario the request's token starts orgs
+        in. An org whose start is a scenario gets it stored the first time it is seen, so its
+        timeline counts from then.
         """
+        clock, stored = self._reads.clock_and_record(api, org_id)
+        now = self.shows(clock)
         if scenario is not None:
-            return apply(self.scenario(scenario), self.generated(api, org_id), self.now())
-        stored = self._reads.record(api, org_id)
+            return apply(self.scenario(scenario), self.generated(api, org_id), now), now
         if stored is not None:
-            return stored
+            return stored, now
         if self._first_scenario(api, org_id, token_scenario) is None:
-            return self.generated(api, org_id)
-        return self._change(api, org_id, lambda state, current, now: None, token_scenario)
+            return self.generated(api, org_id), now
+        started = self._change(api, org_id, lambda state, current, now: None, token_scenario)
+        return started, self.now()  # its scenario starts at the write's now, after ``now``
 
     def _change(
         self,

@@ -1,24 +1,20 @@
 """A worker's copy of the clock and of org records, current while the store says nothing changed.
 
 Every API request reads the clock and one org's record. Each read was a transaction of its own
-(two per request); with this cache a request costs one :meth:`Store.data_version` call while no
-write has committed anywhere, and a fresh read after any commit, by any worker. The version is
-taken *before* the read it labels, so a write that lands during the read only makes the copy
-look older than it is (it is read again next time), never newer: no read is stale once another
-worker has acknowledged a write, since that write committed before it was acknowledged.
+(two per request); with this cache a request costs one :meth:`Store.data_version` call for both
+while no write has committed anywhere, and one fresh read after any commit, by any worker. The
+version is taken *before* the read it labels, so a write that lands during the read only makes
+the copy look older than it is (it is read again next time), never newer: no read is stale once
+another worker has acknowledged a write, since that write committed before it was acknowledged.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TypeVar
 
 from usagemock.domain.clock import ClockState
 from usagemock.domain.records import OrgRecord
-from usagemock.store import StateView, Store
-
-T = TypeVar("T")
+from usagemock.store import Store
 
 #: Records kept at most; past it the copy starts again (a mock under load reads few orgs).
 MAX_RECORDS = 4096
@@ -33,25 +29,28 @@ class ReadCache:
         self._store = store
         self._lock = threading.Lock()  # admin handlers may run in connexion's thread pool
         self._version: int | None = None
-        self._kept: dict[tuple[str, str], object] = {}
+        self._kept: dict[tuple[str, str], ClockState | OrgRecord | None] = {}
 
     def clock(self) -> ClockState:
         """The shared clock."""
-        return self._get(_CLOCK, lambda state: state.clock())
+        return self.clock_and_record("", "")[0]
 
-    def record(self, api: str, org_id: str) -> OrgRecord | None:
-        """The stored record of an org, or None if it has none."""
-        return self._get((api, org_id), lambda state: state.get(api, org_id))
+    def clock_and_record(self, api: str, org_id: str) -> tuple[ClockState, OrgRecord | None]:
+        """The clock and an org's stored record (None if it has none), of one data version.
 
-    def _get(self, key: tuple[str, str], read: Callable[[StateView], T]) -> T:
+        ``api`` "" reads just the clock. A copy is read again, in one transaction, when either
+        is missing.
+        """
         with self._lock:
             version = self._store.data_version()
             if version != self._version or len(self._kept) >= MAX_RECORDS:
                 self._kept.clear()
                 self._version = version
-            if key in self._kept:
-                return self._kept[key]  # type: ignore[return-value]
-            with self._store.read() as state:
-                value = read(state)
-            self._kept[key] = value
-            return value
+            key = (api, org_id)
+            clock, record = self._kept.get(_CLOCK), self._kept.get(key)
+            if clock is None or (api and key not in self._kept):
+                with self._store.read() as state:
+                    clock = self._kept[_CLOCK] = state.clock()
+                    if api:
+                        record = self._kept[key] = state.get(api, org_id)
+            return clock, record  # type: ignore[return-value]

@@ -13,18 +13,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
+from connexion.security import SecurityHandlerFactory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ACCESS_FIXTURES, SettableClock
+from usagemock.access import OPEN
 from usagemock.settings import Settings
 from usagemock.web import fastpath
 from usagemock.web.app import create_app
+from usagemock.web.auth import bearer_handler
+from usagemock.web.oas31 import checks_only_headers
 
 SCENARIOS = ["just_over_limit", "heavy_overage", "cap_reached", "trial_active", "nope", ""]
 TOKENS = ["demo", "acme-admin", "acme-member", "globex-analyst", "no-org", "stranger", "x,y"]
@@ -88,10 +93,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Served:
     seen = Served()
     serve = fastpath._serve
 
-    async def counted(*args: Any) -> bool:
-        answered = await serve(*args)
-        seen.count += answered
-        return answered
+    async def counted(*args: Any) -> None:
+        seen.count += 1
+        await serve(*args)
 
     monkeypatch.setattr(fastpath, "_serve", counted)
     return seen
@@ -206,3 +210,47 @@ def test_the_fast_path_takes_documented_gets(pairs: list[Pair], served: Served) 
 
     assert asyncio.run(get_all()) == [200, 200]
     assert served.count == len(clock_paths)
+
+
+def test_a_repeated_head_is_checked_once_and_answered_afresh(
+    pairs: list[Pair], served: Served
+) -> None:
+    """The second identical request skips the checks, not the state: an ingest between shows."""
+    pair, headers = pairs[1], {"Authorization": "Bearer acme-admin", "Prefer": "dynamic=true"}
+
+    async def twice() -> list[int]:
+        first = await pair.fast.get("/usage", headers=headers)
+        await pair.full.post(f"{pair.admin}/orgs/kenbun/org_acme/ingest", json={"amount": 7})
+        second = await pair.fast.get("/usage", headers=headers)
+        return [first.json()["monthly_events"], second.json()["monthly_events"]]
+
+    first, second = asyncio.run(twice())
+    assert second == first + 7
+    assert served.count == 2
+
+
+SCHEMES = {
+    "bearer_auth": {"type": "http", "scheme": "Bearer"},
+    "basic_auth": {"type": "http", "scheme": "basic"},
+    "api_key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+}
+
+
+@pytest.mark.parametrize(
+    ("requirements", "ours", "remembered"),
+    [
+        ([], True, True),
+        ([{"bearer_auth": []}], True, True),
+        ([{"bearer_auth": []}], False, False),
+        ([{"api_key": []}], True, False),
+        ([{"basic_auth": []}], True, False),
+        ([{"bearer_auth": []}, {"api_key": []}], True, False),
+    ],
+)
+def test_only_the_apis_own_bearer_check_is_remembered(
+    requirements: list[dict[str, list[str]]], ours: bool, remembered: bool
+) -> None:
+    """Another security handler may look at more than the headers, so its verdict is not kept."""
+    operation = SimpleNamespace(security=requirements, security_schemes=SCHEMES)
+    factory = SecurityHandlerFactory({"bearer": bearer_handler(OPEN)} if ours else None)
+    assert checks_only_headers(operation, factory) is remembered

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ class Period:
     start: datetime
     end: datetime
 
-    @property
+    @functools.cached_property  # asked on every request; a frozen Period never changes
     def hours(self) -> int:
         """Whole hours in the period (the resolution of usage curves)."""
         return int((self.end - self.start) / timedelta(hours=1))
@@ -47,10 +48,16 @@ def monthly_period(anchor: datetime, at: datetime) -> Period:
 
 def calendar_month(at: datetime) -> Period:
     """The calendar month (UTC) that contains ``at``."""
-    start = datetime(at.year, at.month, 1, tzinfo=UTC)
+    return _calendar_month(at.year, at.month)
+
+
+@functools.lru_cache(maxsize=256)  # every request asks for the month it falls in: one Period
+def _calendar_month(year: int, month: int) -> Period:
+    start = datetime(year, month, 1, tzinfo=UTC)
     return Period(start, add_months(start, 1))
 
 
+@functools.lru_cache(maxsize=1024)  # most moments written are a few period bounds, again and again
 def isoformat(moment: datetime) -> str:
     """RFC 3339 in UTC with a ``Z`` suffix and whole seconds, as both APIs document."""
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)

@@ -93,11 +93,12 @@ def _clock_view(ctx: MockContext, clock: ClockState) -> dict[str, Any]:
 
 def _org_view(ctx: MockContext, record: OrgRecord, changed: bool) -> dict[str, Any]:
     """The ``OrgState`` body: the record, whether it is stored, and what the API answers now."""
+    now = ctx.engine.now()
     return {
         "record": to_json(record),
         "changed": changed,
-        "now": isoformat(ctx.engine.now()),
-        "response": body_now(record, ctx.engine),
+        "now": isoformat(now),
+        "response": body_now(record, now),
     }
 
 

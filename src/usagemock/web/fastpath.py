@@ -13,6 +13,11 @@ with the same objects, built once per operation (``web/oas31.py``'s :class:`Oper
 * the handler, in connexion's context, with the arguments connexion would give it;
 * the response: connexion's response building.
 
+Routing, security and validation depend only on the request's path and headers (security only
+when it is the APIs' bearer check, a function of the Authorization header), so what they
+decided is remembered per path and header list: a client repeating a request (a load test, a
+polling page) skips them. Nothing the handler reads is remembered; state is read afresh.
+
 A request that would not reach the handler on connexion's full path (a failed check, a query
 string, another method, any other path) is handed to that full path untouched, so every error
 is connexion's own answer; an exception from the handler leaves through the exception
@@ -23,6 +28,7 @@ short way is off: every response then goes through connexion's response validati
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from connexion.security import SecurityHandlerFactory
@@ -33,6 +39,24 @@ from usagemock.web.oas31 import OperationParts, SpecMiddleware
 
 #: The scope extension in which connexion keeps a request's context (what security found).
 _CONTEXT = "connexion_context"
+#: Request heads remembered at most; past it the memory starts again.
+MAX_REMEMBERED = 4096
+
+#: A request head: its path and its headers, as the ASGI scope has them.
+Head = tuple[str, tuple[tuple[bytes, bytes], ...]]
+
+
+@dataclass(frozen=True)
+class Passed:
+    """What routing and the checks decided for a request head that may take the short way."""
+
+    parts: OperationParts
+    matched: Scope
+    """What the route adds to the scope (``path_params``, ``endpoint``)."""
+    context: dict[str, Any]
+    """What security put into connexion's context (``token_info``, ``user``)."""
+    arguments: dict[str, Any]
+    """The handler's keyword arguments."""
 
 
 class FastGets(SpecMiddleware):  # type: ignore[misc]
@@ -41,6 +65,7 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._routes: list[tuple[Route, OperationParts]] = []
+        self._heads: dict[Head, Passed | None] = {}  # None: the head takes the full path
 
     def add_api(self, specification: Any, *, base_path: str | None = None, **options: Any) -> None:
         """Register the API's body-less GETs (connexion calls this once per ``add_api``)."""
@@ -66,29 +91,50 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request the short way when it qualifies; else pass it on unchanged."""
         if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
-            for route, parts in self._routes:
-                match, child = route.matches(scope)
-                if match is Match.FULL:
-                    if await _serve(parts, {**scope, **child}, receive, send):
-                        return
-                    break
+            head: Head = (scope["path"], tuple(scope["headers"]))
+            passed = self._heads.get(head, _UNSEEN)
+            if passed is _UNSEEN:
+                passed = await self._check(scope, head)
+            if passed is not None:
+                await _serve(passed, scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
+    async def _check(self, scope: Scope, head: Head) -> Passed | None:
+        """Route and check a request head; None (nothing run) if it takes the full path.
 
-async def _serve(parts: OperationParts, scope: Scope, receive: Receive, send: Send) -> bool:
-    """Answer the request the short way; False (nothing sent, nothing run) if it does not pass.
+        Security and validation have no side effects, so a request that fails either goes the
+        full way and gets connexion's own error answer.
+        """
+        for route, parts in self._routes:
+            match, matched = route.matches(scope)
+            if match is Match.FULL:
+                context: dict[str, Any] = {}
+                request = parts.request({**scope, **matched, "extensions": {_CONTEXT: context}})
+                try:
+                    await parts.check(request)
+                except Exception:  # the full path raises it again and answers it its way
+                    break
+                passed = Passed(parts, matched, context, parts.arguments(request))
+                return self._remember(head, passed) if parts.check_is_pure else passed
+        return self._remember(head, None)
 
-    Security and validation have no side effects, so a request that fails either goes the full
-    way and gets connexion's own error answer.
-    """
+    def _remember(self, head: Head, passed: Passed | None) -> Passed | None:
+        if len(self._heads) >= MAX_REMEMBERED:
+            self._heads.clear()
+        self._heads[head] = passed
+        return passed
+
+
+_UNSEEN: Any = object()
+
+
+async def _serve(passed: Passed, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a request whose head passed, as connexion's full path would from here."""
+    scope = {**scope, **passed.matched}
     extensions = scope["extensions"] = {**scope.get("extensions", {})}
-    extensions[_CONTEXT] = {**extensions.get(_CONTEXT, {})}  # the full path's stays untouched
-    request = parts.request(scope)
-    try:
-        await parts.check(request)
-    except Exception:  # the full path raises it again and answers it the documented way
-        return False
+    extensions[_CONTEXT] = {**extensions.get(_CONTEXT, {}), **passed.context}
+    parts = passed.parts
     parts.enter(scope, receive)
-    response = parts.respond(await parts.handler(**parts.arguments(request)))
+    response = parts.respond(await parts.handler(**passed.arguments))
     await response(scope, receive, send)
-    return True

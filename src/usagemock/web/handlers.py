@@ -10,6 +10,7 @@ import asyncio
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from connexion.context import scope as current_scope
@@ -59,9 +60,9 @@ def keep_rules(api: str, body: JsonObject) -> JsonObject:
     return body
 
 
-def body_now(record: OrgRecord, engine: Engine) -> JsonObject:
-    """What the org's API answers now, before any fault."""
-    return definition(record.api).answer(record.account, engine.now(), record.ingests)
+def body_now(record: OrgRecord, now: datetime) -> JsonObject:
+    """What the org's API answers at ``now``, before any fault."""
+    return definition(record.api).answer(record.account, now, record.ingests)
 
 
 class _Answer:
@@ -98,8 +99,10 @@ class _Answer:
         """An error response asked for on purpose (fault, scenario, ``Prefer: code``)."""
         return InjectedFault(status=status, detail=detail, headers=self.prefs.headers())
 
-    async def deliver(self, record: OrgRecord) -> tuple[JsonObject, int, dict[str, str]]:
-        """Apply latency and error faults (request's, then org's), then the body."""
+    async def deliver(
+        self, record: OrgRecord, now: datetime
+    ) -> tuple[JsonObject, int, dict[str, str]]:
+        """Apply latency and error faults (request's, then org's), then the body at ``now``."""
         fault = record.fault
         latency = self.prefs.get("latency")
         if latency is not None:
@@ -117,7 +120,7 @@ class _Answer:
         if code is None and fault is not None and fault.fails(self.ctx.rng):
             why = f"scenario {record.scenario}" if record.scenario else "a fault set on this org"
             raise self.inject(fault.status or 500, f"Injected by usagemock ({why}).")
-        body = self._body(record)
+        body = self._body(record, now)
         if self.ctx.check_rules:
             keep_rules(self.api, body)
         return body, 200, {**JSON, **self.prefs.headers()}
@@ -135,7 +138,7 @@ class _Answer:
         self.prefs.ignore("code", f"not a documented status; use one of {listed}")
         return None
 
-    def _body(self, record: OrgRecord) -> JsonObject:
+    def _body(self, record: OrgRecord, now: datetime) -> JsonObject:
         examples = self.ctx.examples[self.api]
         name = self.prefs.get("example")
         if name is None and self.prefs.get("dynamic") == "false":
@@ -149,7 +152,7 @@ class _Answer:
                     self.prefs.apply("example")
                 return dict(examples[name])
             self.prefs.ignore("example", f"no such example; the spec has {', '.join(examples)}")
-        return body_now(record, self.ctx.engine)
+        return body_now(record, now)
 
 
 def operations(api: str, ctx: MockContext) -> dict[str, Callable[..., Any]]:
@@ -172,13 +175,13 @@ def operations(api: str, ctx: MockContext) -> dict[str, Callable[..., Any]]:
                     "use a token whose fixtures entry lists it under can_read.",
                 )
         note_org(current_scope, org_id)
-        record = ctx.engine.record(
+        record, now = ctx.engine.answering(
             api,
             org_id,
             scenario=answer.scenario(),
             token_scenario=principal.scenario,
         )
-        return await answer.deliver(record)
+        return await answer.deliver(record, now)
 
     return {definition(api).operation_id: handle}
 

@@ -55,6 +55,7 @@ and, for the short way of body-less GETs (:class:`OperationParts`, used by web/f
 * ``connexion.middleware.MiddlewarePosition``: where :func:`add_after_errors` inserts one.
 * ``connexion.middleware.security.SecurityOperation.from_operation``: an operation's security.
 * ``connexion.middleware.security.SecurityOperation.verification_fn``: its check.
+* ``connexion.security.SecurityHandlerFactory.security_handlers``: which handler checks bearer.
 * ``connexion.validators.ParameterValidator.validate_request``: validates a built request.
 * ``connexion.validators.ParameterValidator.uri_parser``: the parser it reads parameters with.
 * ``connexion.utils.inspect_function_arguments``: the handler's argument names.
@@ -112,7 +113,12 @@ from connexion.operations import OpenAPIOperation
 from connexion.security import BearerSecurityHandler, SecurityHandlerFactory
 from connexion.spec import OpenAPISpecification
 from connexion.uri_parsing import OpenAPIURIParser
-from connexion.utils import coerce_type, inspect_function_arguments
+from connexion.utils import (
+    coerce_type,
+    inspect_function_arguments,
+    is_json_mimetype,
+    split_content_type,
+)
 from connexion.validators import (
     FormDataValidator,
     JSONRequestBodyValidator,
@@ -123,6 +129,7 @@ from connexion.validators import (
 )
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import extend
+from starlette.responses import Response as StarletteResponse
 from starlette.types import Receive, Scope
 
 from usagemock.errors import SpecError
@@ -187,6 +194,7 @@ INTERNALS = (
     Internal("connexion.middleware", "MiddlewarePosition"),
     Internal(_SECURITY_OPERATION, "from_operation"),
     Internal(_SECURITY_OPERATION, "verification_fn", set_in_init=True),
+    Internal("connexion.security.SecurityHandlerFactory", "security_handlers", set_in_init=True),
     Internal(_PARAMETERS, "validate_request"),
     Internal(_PARAMETERS, "uri_parser", set_in_init=True),
     Internal("connexion.utils", "inspect_function_arguments"),
@@ -577,6 +585,10 @@ def bearer_security(verify: Verify, read: ReadCredentials) -> type[BearerSecurit
     """
 
     class PolicyBearerHandler(BearerSecurityHandler):  # type: ignore[misc]
+        #: Its answer depends on the Authorization header alone (``verify`` is a pure function
+        #: of the token), so :class:`OperationParts` may remember it per request head.
+        checks_only_authorization = True
+
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Any:
             return verify
 
@@ -626,6 +638,8 @@ class OperationParts:
             operation, next_app=None, security_handler_factory=factory
         )
         self._verify = security.verification_fn if operation.security else None
+        self.check_is_pure = checks_only_headers(operation, factory)
+        """Whether :meth:`check` depends on nothing but the request's path and headers."""
         uri_parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
         self._validator = options["validator_map"]["parameter"](
             operation.parameters, uri_parser=uri_parser, strict_validation=False
@@ -696,12 +710,56 @@ class OperationParts:
         return self._responder.build_framework_response(result)
 
 
+def checks_only_headers(operation: Any, factory: SecurityHandlerFactory) -> bool:
+    """Whether every security scheme of ``operation`` is bearer, checked by ``bearer_security``.
+
+    connexion's parameter validation is a pure function of the request; a security handler of
+    another kind may look at anything (a clock, a database), so only this one is trusted.
+    """
+    bearer = factory.security_handlers.get("bearer")
+    schemes = operation.security_schemes or {}
+    return all(
+        getattr(bearer, "checks_only_authorization", False)
+        and schemes.get(name, {}).get("type") == "http"
+        and schemes.get(name, {}).get("scheme", "").lower() == "bearer"
+        for requirement in operation.security or ()
+        for name in requirement
+    )
+
+
 class _Responder(AsyncResponseDecorator):  # type: ignore[misc]
     """connexion's response building, with the operation's content types looked up once."""
 
     def __init__(self, produces: list[str], jsonifier: Jsonifier) -> None:
         super().__init__(framework=StarletteFramework, jsonifier=jsonifier)
         self.declared = frozenset(produces)
+
+    def build_framework_response(self, handler_response: Any) -> Any:
+        """The response connexion builds, in one step for what the mock's handlers return.
+
+        That is a JSON object, a status and headers naming a declared JSON content type, for
+        which connexion's steps come down to this one ``Response`` (tests/web/test_fastpath.py
+        holds the two to identical bytes).
+        """
+        if type(handler_response) is tuple and len(handler_response) == 3:
+            data, status, headers = handler_response
+            if type(data) is dict and type(status) is int and type(headers) is dict:
+                content_type = self.declared_json(headers)
+                if content_type is not None:
+                    return StarletteResponse(
+                        content=self.jsonifier.dumps(data),
+                        status_code=status,
+                        media_type=content_type,
+                        headers=headers,
+                    )
+        return super().build_framework_response(handler_response)
+
+    def declared_json(self, headers: dict[str, Any]) -> str | None:
+        """The JSON Content-Type in ``headers``, if the operation declares it."""
+        content_type = headers.get("Content-Type")
+        if content_type in self.declared and is_json_mimetype(split_content_type(content_type)[0]):
+            return str(content_type)
+        return None
 
     def _infer_content_type(self, data: Any, headers: Any) -> str | None:
         """The Content-Type the handler set, when the operation declares it; else connexion's.

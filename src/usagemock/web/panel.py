@@ -163,14 +163,13 @@ class Panel:
         """One org now: its scenario, fault, whether it changed, and its API's answer."""
         api, org_id = self._org_query(request)
         engine = self.ctx.engine
-        record = engine.record(api, org_id)
-        now = engine.now()
+        record, now = engine.answering(api, org_id)
         return self._render(
             "org_state.html",
             record=record,
             changed=engine.is_stored(api, org_id),
             headline=_headline(record, now),
-            answer=body_now(record, engine),
+            answer=body_now(record, now),
         )
 
     async def clock(self, request: Request) -> Response:

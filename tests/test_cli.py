@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 
@@ -262,3 +263,34 @@ def test_lint_checks_every_file_after_one_it_cannot_read(tmp_path: Path) -> None
     assert result.returncode == 2
     assert str(missing) in result.stderr and "Traceback" not in result.stderr
     assert "specs/kenbun.yaml: valid OpenAPI 3.1" in result.stdout
+
+
+def test_serve_starts_without_the_other_commands_imports() -> None:
+    """``usagemock serve`` loads its own module, not the kit, the proxy or the admin client."""
+    shown = subprocess.run(
+        [sys.executable, "-c", SERVE_IMPORTS], capture_output=True, text=True, check=True
+    )
+    loaded = set(shown.stdout.split())
+    assert "usagemock.cli.serve" in loaded
+    assert not loaded & {"usagemock.cli.proxy", "usagemock.cli.test", "usagemock.cli.admin"}
+    assert not {name for name in loaded if name.startswith(("usagemock.kit", "schemathesis"))}
+
+
+SERVE_IMPORTS = """
+import sys, click
+from usagemock.cli import main
+main.get_command(click.Context(main), "serve")
+import usagemock.web.app
+print(*sys.modules)
+"""
+
+
+def test_every_command_is_listed_and_found_where_the_table_says() -> None:
+    """The lazy table names every command's module: each loads its commands and nothing else."""
+    from usagemock.cli import _MODULES, main
+
+    for name, module in _MODULES.items():
+        command = main.get_command(click.Context(main), name)
+        assert command is not None and command.callback is not None, name
+        assert command.callback.__module__ == f"usagemock.cli.{module}", name
+    assert set(main.commands) == {*_MODULES, "lint"}

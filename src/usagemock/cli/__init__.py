@@ -3,11 +3,12 @@
 Each command is thin: flags -> settings -> one library call -> exit code
 (0 ok, 1 problems found, 2 usage, config or spec error). Commands live one module per area
 (``lint`` here, ``serve``, the admin commands and ``test`` in their own modules), each
-registered on :data:`main`.
+registered on :data:`main` when its module is imported, which happens when the command is used.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +21,32 @@ from usagemock.apis import names
 from usagemock.errors import UsageMockError
 from usagemock.specs import Problem, lint, load_document
 
+#: The module that defines each command, imported when the command is asked for: ``usagemock
+#: serve`` then starts without the kit's, the proxy's and the admin client's imports.
+_MODULES = {
+    "clock": "admin",
+    "drift": "drift",
+    "fault": "admin",
+    "org": "admin",
+    "proxy": "proxy",
+    "scenario": "admin",
+    "serve": "serve",
+    "test": "test",
+}
+
 
 class _Group(click.Group):
-    """Report usagemock's own errors as one line on stderr with exit code 2, never a traceback."""
+    """Commands loaded when used; usagemock's own errors as one line on stderr, exit code 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command, loaded or not."""
+        return sorted({*super().list_commands(ctx), *_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, importing the module that registers it on first use."""
+        if cmd_name in _MODULES and cmd_name not in self.commands:
+            importlib.import_module(f"usagemock.cli.{_MODULES[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -82,11 +106,3 @@ def lint_command(specs: tuple[Path, ...]) -> None:
         else:
             click.echo(f"{path}: valid OpenAPI 3.1")
     sys.exit(2 if unreadable else 1 if failed else 0)
-
-
-# Each module registers its commands on ``main``.
-from usagemock.cli import admin as _admin  # noqa: E402,F401  (scenario, clock, org, fault)
-from usagemock.cli import drift as _drift  # noqa: E402,F401  (registers `usagemock drift`)
-from usagemock.cli import proxy as _proxy  # noqa: E402,F401  (registers `usagemock proxy`)
-from usagemock.cli import serve as _serve  # noqa: E402,F401  (serve)
-from usagemock.cli import test as _test  # noqa: E402,F401  (registers `usagemock test`)

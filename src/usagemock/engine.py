@@ -14,6 +14,7 @@ that has no record yet gets its starting record in the same transaction.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +52,14 @@ class OrgFixture:
     """The org's name instead of a generated one (for an API whose orgs have names)."""
     scenario: str | None = None
     """The scenario the org starts in, applied when it first gets a record."""
+
+
+_NO_FIXTURE = OrgFixture()
+
+
+@functools.lru_cache(maxsize=4096)  # an org that nothing changed is read on every request
+def _generated(api: str, org_id: str, seed: int, name: str | None) -> OrgRecord:
+    return OrgRecord(definition(api).generate(org_id, seed, name))
 
 
 class Engine:
@@ -150,11 +159,10 @@ class Engine:
 
     def generated(self, api: str, org_id: str) -> OrgRecord:
         """The org as the seed makes it, with the name its fixture gives it, before any change."""
-        name = self._fixture(org_id).name
-        return OrgRecord(definition(api).generate(org_id, self.seed, name))
+        return _generated(api, org_id, self.seed, self._fixture(org_id).name)
 
     def _fixture(self, org_id: str) -> OrgFixture:
-        return self.fixtures.get(org_id) or OrgFixture()
+        return self.fixtures.get(org_id, _NO_FIXTURE)
 
     def _first_scenario(self, api: str, org_id: str, token_scenario: str | None) -> str | None:
         """The scenario an org starts in (its fixture's, the token's, the server's), if for api."""

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from connexion import NoContent
+from connexion.context import scope as current_scope
 from connexion.exceptions import ProblemException
 
 from usagemock.domain.clock import (
@@ -267,7 +268,7 @@ def _as_json(ctx: MockContext, operation: Callable[..., Any]) -> Callable[..., A
     @functools.wraps(bound)  # connexion reads the handler's parameters through this
     async def answer(*args: Any, **kwargs: Any) -> Any:
         if "org_id" in kwargs:
-            kwargs["org_id"] = restore(kwargs["org_id"])
+            kwargs["org_id"] = restore(kwargs["org_id"], current_scope)
         result = await bound(*args, **kwargs)
         return result if isinstance(result, tuple) else (result, 200, JSON)
 

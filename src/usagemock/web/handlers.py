@@ -15,6 +15,7 @@ from typing import Any
 
 from connexion.context import scope as current_scope
 from connexion.exceptions import ProblemException
+from starlette.types import Scope
 
 from usagemock.access import AccessPolicy, Principal
 from usagemock.apis import definition, violations
@@ -68,13 +69,12 @@ def body_now(record: OrgRecord, now: datetime) -> JsonObject:
 class _Answer:
     """One request's way through preferences and faults to its response."""
 
-    def __init__(self, ctx: MockContext, api: str) -> None:
+    def __init__(self, ctx: MockContext, api: str, scope: Scope) -> None:
         self.ctx, self.api = ctx, api
         # the header values as request.headers.getlist("prefer") gives them (ASGI names arrive
         # in lower case), without building a request object for them on every call
-        headers = current_scope["headers"]
         self.prefs: Preferences = parse_prefer(
-            value.decode("latin-1") for name, value in headers if name == b"prefer"
+            value.decode("latin-1") for name, value in scope["headers"] if name == b"prefer"
         )
 
     def scenario(self) -> str | None:
@@ -163,18 +163,19 @@ def operations(api: str, ctx: MockContext) -> dict[str, Callable[..., Any]]:
     # security context); only the org's path parameter matters here.
     async def handle(token_info: dict[str, Any], **parameters: Any) -> Any:
         principal: Principal = token_info["principal"]
-        answer = _Answer(ctx, api)
+        scope = current_scope._get_current_object()  # the proxy looks it up on every use
+        answer = _Answer(ctx, api, scope)
         if org_param is None:
             org_id = _token_org(api, principal, answer, ctx.engine.seed)
         else:
-            org_id = restore(parameters[org_param])
+            org_id = restore(parameters[org_param], scope)
             if not principal.may_read(org_id):
                 raise answer.fail(
                     403,
                     f"Token {mask(principal.token)} may not read org {org_id!r}; "
                     "use a token whose fixtures entry lists it under can_read.",
                 )
-        note_org(current_scope, org_id)
+        note_org(scope, org_id)
         record, now = ctx.engine.answering(
             api,
             org_id,

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote
 
-from connexion.context import scope as current_scope
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 HELD_KEY = "usagemock.held_slash"
@@ -23,9 +24,9 @@ HELD_KEY = "usagemock.held_slash"
 _ENCODED_SLASH = re.compile("%2f", re.IGNORECASE)
 
 
-def restore(segment: str) -> str:
-    """The path parameter as the client meant it, encoded slashes back as ``/``."""
-    held = current_scope.get(HELD_KEY)
+def restore(segment: str, scope: Mapping[str, Any]) -> str:
+    """The path parameter as the client meant it, encoded slashes back as ``/``, in ``scope``."""
+    held = scope.get(HELD_KEY)
     return segment if held is None else segment.replace(held, "/")
 
 

@@ -67,7 +67,7 @@ def measure(states: list[str], args: argparse.Namespace, lua: Path, logs: Path) 
         connections = max(1, args.connections // len(urls))
         threads = max(1, min(args.threads, connections))
 
-        def one(url: str, seconds: float) -> dict[str, float]:
+        def one(url: str, seconds: int) -> dict[str, float]:
             return wrk(url, lua, connections, threads, seconds)
 
         with ThreadPoolExecutor(len(urls)) as pool:

@@ -166,9 +166,9 @@ def memory_mib(pid: int) -> tuple[float, float]:
     return int(kib["VmRSS"].split()[0]) / 1024, int(kib["VmHWM"].split()[0]) / 1024
 
 
-def wrk(url: str, lua: Path, connections: int, threads: int, seconds: float) -> dict[str, float]:
+def wrk(url: str, lua: Path, connections: int, threads: int, seconds: int) -> dict[str, float]:
     """Run wrk against `url` and return the JSON line printed by the Lua done() hook."""
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "-s", str(lua), url]
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(lua), url]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     match = re.search(r"^BENCH_JSON (\{.*\})$", proc.stdout, re.M)
     if proc.returncode != 0 or match is None:
@@ -263,12 +263,20 @@ def bench_api(api: str, args: argparse.Namespace, tmp: Path, lua: Path) -> dict[
     return results
 
 
+def _seconds(text: str) -> int:
+    """A whole number of seconds, at least 1 (what wrk's -d takes)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds (1 or more)")
+    return int(text)
+
+
 def add_load_options(parser: argparse.ArgumentParser) -> None:
     """The wrk load every bench script takes (connections, threads, duration, warm-up), --json."""
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--warmup", type=float, default=2.0)
+    # wrk takes whole seconds; a fraction would fail there, after the servers started
+    parser.add_argument("--duration", type=_seconds, default=10, help="whole seconds")
+    parser.add_argument("--warmup", type=_seconds, default=2, help="whole seconds")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
 
 

@@ -19,6 +19,8 @@ from itertools import accumulate
 from usagemock.domain.periods import Period
 
 _WEEKEND_FACTOR = 0.45
+_HOUR = timedelta(hours=1)
+_NONE = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -56,16 +58,16 @@ class UsageCurve:
 
     def _cumulative(self, period: Period, moment: datetime) -> int:
         elapsed = period.elapsed(moment)
-        if elapsed <= timedelta(0):
+        if elapsed <= _NONE:
             return 0
         shares = _cumulative_shares(self.seed, period.start, period.hours)
-        whole_hours, remainder = divmod(elapsed, timedelta(hours=1))
+        whole_hours, remainder = divmod(elapsed, _HOUR)
         if whole_hours >= len(shares) - 1:
             fraction = 1.0
         else:
             step = shares[whole_hours + 1] - shares[whole_hours]
-            fraction = shares[whole_hours] + step * (remainder / timedelta(hours=1))
-        opening = self.opening if elapsed >= timedelta(hours=1) else 0
+            fraction = shares[whole_hours] + step * (remainder / _HOUR)
+        opening = self.opening if elapsed >= _HOUR else 0
         return opening + math.floor((self.expected_total - self.opening) * fraction)
 
 

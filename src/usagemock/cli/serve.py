@@ -19,6 +19,7 @@ from usagemock import __version__
 from usagemock.apis import facts
 from usagemock.cli import main
 from usagemock.cli.accesslog import AccessLog
+from usagemock.cli.onewrite import OneWriteProtocol
 from usagemock.errors import UsageMockError
 from usagemock.settings import Settings, build_settings, serve_choices
 from usagemock.store import redacted
@@ -108,6 +109,7 @@ def serve(**flags: Any) -> None:
         # on a terminal uvicorn writes the access lines (in colour); else AccessLog does
         "access_log": settings.access_log and sys.stdout.isatty(),
         "lifespan": "on",
+        "http": OneWriteProtocol,  # a response's head and body in one write, not two
         # an open panel keeps its request stream open; without a bound, Ctrl+C would wait for it
         "timeout_graceful_shutdown": SHUTDOWN_SECONDS,
     }

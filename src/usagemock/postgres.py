@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -391,11 +391,11 @@ class _PostgresState:
         gone = self.execute("DELETE FROM usagemock_orgs WHERE api = %s AND org_id = %s", key)
         return gone.rowcount > 0
 
-    def clear(self) -> None:
-        """Forget every org (the clock stays)."""
+    def clear(self, apis: Collection[str]) -> None:
+        """Forget every org of ``apis`` (the clock and other APIs' records stay)."""
         # DELETE, not TRUNCATE: TRUNCATE's lock would make every reader wait.
-        self.execute("DELETE FROM usagemock_ingests")
-        self.execute("DELETE FROM usagemock_orgs")
+        self.execute("DELETE FROM usagemock_ingests WHERE api = ANY(%s)", (list(apis),))
+        self.execute("DELETE FROM usagemock_orgs WHERE api = ANY(%s)", (list(apis),))
 
     def set_clock(self, clock: ClockState) -> None:
         """Replace the shared clock."""

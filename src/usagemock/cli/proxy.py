@@ -184,6 +184,7 @@ def finding_line(finding: Any) -> str:
 def finding_json(finding: Any) -> str:
     """One JSON line per finding, token-free as the finding is."""
     record = dataclasses.asdict(finding)
+    del record["seed"]  # watched traffic has none (the watch sets None): nothing replays it
     record["party"] = "client" if finding.stage == "client" else "server"
     record["note"] = finding.note
     return json.dumps(record, ensure_ascii=False)

@@ -14,7 +14,7 @@ import pytest
 from usagemock.access import load_access
 from usagemock.errors import UsageMockError
 from usagemock.scenarios import load_scenarios
-from usagemock.specs import load_document
+from usagemock.specs import lint, load_document
 from usagemock.testing import free_port
 from usagemock.yamlfile import MAX_BYTES, MAX_SPEC_BYTES
 
@@ -51,6 +51,12 @@ BAD_FILES = {
         ":3:27: .inf is not a finite number",
     ),
 }
+#: What the spec loader says instead: it takes aliases, but not one that makes a value contain
+#: itself or a document that grows past what it reads once they are written out.
+SPEC_SAYS = {
+    "self_reference": ":1:9: this value contains itself through an alias (*name); write it out",
+    "billion_laughs": "its aliases (*name) make this document more than 2,000,000 values",
+}
 TOO_BIG = {
     "fixtures": (b"#" * (MAX_BYTES + 1), "larger than 256 KiB, the most usagemock reads"),
     "scenarios": (b"#" * (MAX_BYTES + 1), "larger than 256 KiB, the most usagemock reads"),
@@ -71,6 +77,8 @@ def test_a_file_the_reader_cannot_use_is_one_line_naming_file_and_reason(
 ) -> None:
     """Non-UTF-8, aliases, duplicate keys, .nan/.inf and oversize files: one line, no traceback."""
     content, says = TOO_BIG[loader] if case == "too_big" else BAD_FILES[case]
+    if loader == "spec":
+        says = SPEC_SAYS.get(case, says)
     path = tmp_path / "bad.yaml"
     path.write_bytes(content)
     started = time.monotonic()
@@ -83,15 +91,15 @@ def test_a_file_the_reader_cannot_use_is_one_line_naming_file_and_reason(
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "says"),
     [
-        ("lint", "{path}"),
-        ("serve", "--port", "{port}", "--fixtures", "{path}"),
-        ("serve", "--port", "{port}", "--scenarios", "{dir}"),
+        (("lint", "{path}"), SPEC_SAYS["self_reference"]),
+        (("serve", "--port", "{port}", "--fixtures", "{path}"), "used again through an alias"),
+        (("serve", "--port", "{port}", "--scenarios", "{dir}"), "used again through an alias"),
     ],
 )
 def test_the_cli_says_one_line_and_exits_2_for_an_unreadable_file(
-    tmp_path: Path, args: tuple[str, ...]
+    tmp_path: Path, args: tuple[str, ...], says: str
 ) -> None:
     """``lint``, ``serve --fixtures`` and ``serve --scenarios`` exit 2 with one line on stderr."""
     path = tmp_path / "bad.yaml"
@@ -106,4 +114,54 @@ def test_the_cli_says_one_line_and_exits_2_for_an_unreadable_file(
         cwd=tmp_path,
     )
     assert result.returncode == 2, result.stderr
-    assert result.stderr.count("\n") == 1 and "used again through an alias (*name)" in result.stderr
+    assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
+
+
+ANCHORED_SPEC = """\
+openapi: 3.1.0
+info: {title: Anchored, version: '1'}
+paths:
+  /a:
+    get:
+      responses:
+        '200': &ok
+          description: OK
+          content:
+            application/json:
+              schema: {type: object, properties: {n: {type: integer}}}
+  /b:
+    get:
+      responses:
+        '200': *ok
+        '404':
+          <<: *ok
+          description: Not found
+"""
+
+
+def test_a_spec_with_anchors_aliases_and_merge_keys_loads_as_if_written_out(
+    tmp_path: Path,
+) -> None:
+    """OpenAPI files in the wild share parts through aliases: each place gets its own copy."""
+    path = tmp_path / "anchored.yaml"
+    path.write_text(ANCHORED_SPEC)
+    document = load_document(path)
+    assert lint(document) == []
+    first = document["paths"]["/a"]["get"]["responses"]["200"]
+    again = document["paths"]["/b"]["get"]["responses"]["200"]
+    merged = document["paths"]["/b"]["get"]["responses"]["404"]
+    assert first == again and merged == {**first, "description": "Not found"}
+    assert first is not again and first["content"] is not merged["content"]
+    again["content"]["application/json"]["schema"]["type"] = "array"
+    assert first["content"]["application/json"]["schema"]["type"] == "object"
+
+
+@pytest.mark.parametrize("loader", ["fixtures", "scenarios"])
+def test_fixtures_and_scenario_files_still_refuse_an_alias_used_once(
+    tmp_path: Path, loader: str
+) -> None:
+    """Files written for usagemock take no alias at all, even a harmless one."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("description: &d x\nkenbun: {usage: {share_of_limit: 0.5}}\nnote: *d\n")
+    with pytest.raises(UsageMockError, match="used again through an alias"):
+        LOADERS[loader](path)

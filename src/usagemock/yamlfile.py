@@ -22,6 +22,10 @@ _BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 256 * 1024
 #: Largest OpenAPI document (our choice): the biggest public specs (Stripe's, ~6 MB) fit.
 MAX_SPEC_BYTES = 8 * 1024 * 1024
+#: Most values (mappings, lists, scalars, keys) an OpenAPI document may hold once its aliases are
+#: written out (our choice): the biggest public specs hold a few hundred thousand, and an alias
+#: bomb (each level repeating the one before) passes it long before memory runs short.
+MAX_SPEC_VALUES = 2_000_000
 
 
 class _Refused(yaml.MarkedYAMLError):
@@ -33,7 +37,8 @@ class _StrictLoader(_BASE):  # type: ignore[misc,valid-type]
 
     An alias (``*name``) can make a value contain itself or grow exponentially ("billion
     laughs"); a duplicate key silently drops the first value; ``.nan`` and ``.inf`` are no count,
-    share or rate. Each is refused with its line.
+    share or rate. Each is refused with its line. Fixtures and scenario files are small and
+    written for usagemock, so an alias there saves little and only opens that door: refused.
     """
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -75,16 +80,93 @@ class _StrictLoader(_BASE):  # type: ignore[misc,valid-type]
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_finite_float)
 
 
+class _SpecLoader(_StrictLoader):
+    """The strict loader, but taking aliases: OpenAPI documents in the wild use them.
+
+    Anchors and merge keys (``<<: *defaults``) are how many published specs share responses
+    and parameters, and a user's own spec must load as its author wrote it. What made aliases
+    dangerous is refused before anything is built (:func:`_check_expansion`): a value that
+    contains itself, and a document past :data:`MAX_SPEC_VALUES` once its aliases are written
+    out. Each place an alias puts a value gets a copy of its own (:func:`_unshared`), as if
+    written out, so no change to one place shows in another.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Construct ``node``; one met again (an alias) is the object built the first time."""
+        return super(_StrictLoader, self).construct_object(node, deep)
+
+
+def _unshared(value: Any, seen: set[int]) -> Any:
+    """``value`` with each mapping or list that stands in a second place replaced by a copy."""
+    if not isinstance(value, (dict, list)):
+        return value  # scalars are immutable: sharing them changes nothing
+    if id(value) in seen:
+        return _copied(value)
+    seen.add(id(value))
+    for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+        value[key] = _unshared(item, seen)
+    return value
+
+
+def _copied(value: Any) -> Any:
+    """``value`` with every mapping and list in it a new one."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
+
+
+def _check_expansion(root: yaml.Node, limit: int) -> bool:
+    """Refuse a value containing itself through an alias, or more than ``limit`` values in all.
+
+    Counts each node once per place it is used, remembering each node's count, so an alias bomb
+    is measured in a moment without being built. Returns whether any alias was used.
+    """
+    counts: dict[yaml.Node, int] = {}
+    counting: set[yaml.Node] = set()
+
+    def count(node: yaml.Node) -> int:
+        if node in counts:
+            return counts[node]
+        if node in counting:
+            raise _Refused(
+                problem="this value contains itself through an alias (*name); write it out",
+                problem_mark=node.start_mark,
+            )
+        counting.add(node)
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(count(key) + count(value) for key, value in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(count(item) for item in node.value)
+        else:
+            total = 1
+        counting.discard(node)
+        if total > limit:
+            raise _Refused(
+                problem=f"written out, its aliases (*name) make this document more than {limit:,} "
+                "values, more than usagemock reads; use fewer aliases",
+                problem_mark=node.start_mark,
+            )
+        counts[node] = total
+        return total
+
+    return count(root) > len(counts)  # more places than nodes: some node stands in two
+
+
 def read_yaml(
     path: Path,
     error: type[UsageMockError],
     *,
     with_lines: bool = False,
     max_bytes: int = MAX_BYTES,
+    max_values: int | None = None,
 ) -> tuple[Any, yaml.Node | None]:
     """Parse a YAML (or JSON) file; raise ``error`` naming the file and line when it cannot.
 
     Returns the data and, with ``with_lines``, the node tree that knows each value's line.
+    ``max_values`` takes aliases, up to that many values once they are written out (see
+    :class:`_SpecLoader`); without it an alias is refused.
     """
     try:
         with path.open("rb") as file:
@@ -103,10 +185,13 @@ def read_yaml(
             f"{path}: not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}); "
             "save the file as UTF-8."
         ) from None
-    loader = _StrictLoader(text)
+    loader = _StrictLoader(text) if max_values is None else _SpecLoader(text)
     try:
         node = loader.get_single_node()
+        aliased = node is not None and max_values is not None and _check_expansion(node, max_values)
         data = None if node is None else loader.construct_document(node)
+        if aliased:
+            data = _unshared(data, set())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""

@@ -16,7 +16,7 @@ from usagemock.errors import UsageMockError
 from usagemock.scenarios import load_scenarios
 from usagemock.specs import lint, load_document
 from usagemock.testing import free_port
-from usagemock.yamlfile import MAX_BYTES, MAX_SPEC_BYTES
+from usagemock.yamlfile import MAX_BYTES, MAX_DEPTH, MAX_SPEC_BYTES
 
 SELF_REFERENCE = "tokens: &a\n  t1: *a\n"
 BAD_FILES = {
@@ -165,3 +165,30 @@ def test_fixtures_and_scenario_files_still_refuse_an_alias_used_once(
     path.write_text("description: &d x\nkenbun: {usage: {share_of_limit: 0.5}}\nnote: *d\n")
     with pytest.raises(UsageMockError, match="used again through an alias"):
         LOADERS[loader](path)
+
+
+def test_a_spec_nested_as_deep_as_yaml_allows_loads_with_its_aliases(tmp_path: Path) -> None:
+    """The alias checks and copies walk with their own stack: no recursion limit to hit."""
+    depth = 990  # PyYAML refuses deeper nesting itself, as not valid YAML
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"a: &deep {'[' * depth}{']' * depth}\nb: *deep\n")
+    document = load_document(path)
+    first, again = document["a"], document["b"]
+    for _ in range(depth - 1):
+        assert first is not again and len(first) == len(again) == 1
+        first, again = first[0], again[0]
+    assert first == again == []
+
+
+@pytest.mark.parametrize("loader", ["fixtures", "scenarios"])
+def test_a_file_nested_past_the_depth_limit_is_one_line_not_a_traceback(
+    tmp_path: Path, loader: str
+) -> None:
+    """Nesting as deep as YAML allows would overflow the schema check's messages: refused first."""
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"description: x\nkenbun: {'[' * 900}{']' * 900}\n")
+    with pytest.raises(UsageMockError) as caught:
+        LOADERS[loader](path)
+    message = str(caught.value)
+    assert f"{path}:2:40: nested more than {MAX_DEPTH} levels deep" in message, message
+    assert "\n" not in message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,9 @@ _BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: this size takes about 2 s to parse and check on a 2-core machine (start-up time grows with
 #: it), so a bigger one is refused before it is parsed.
 MAX_BYTES = 256 * 1024
+#: Deepest nesting of a fixtures or scenario file (our choice): theirs is five or six levels,
+#: and a much deeper one would overflow the recursion of the schema check's error messages.
+MAX_DEPTH = 32
 #: Largest OpenAPI document (our choice): the biggest public specs (Stripe's, ~6 MB) fit.
 MAX_SPEC_BYTES = 8 * 1024 * 1024
 #: Most values (mappings, lists, scalars, keys) an OpenAPI document may hold once its aliases are
@@ -41,9 +44,12 @@ class _StrictLoader(_BASE):  # type: ignore[misc,valid-type]
     written for usagemock, so an alias there saves little and only opens that door: refused.
     """
 
+    takes_aliases = False
+
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """Construct ``node``; a node met a second time is an alias, refused."""
-        if node in self.constructed_objects or node in self.recursive_objects:
+        met = node in self.constructed_objects or node in self.recursive_objects
+        if met and not self.takes_aliases:
             raise _Refused(
                 problem="the value anchored here (&name) is used again through an alias "
                 "(*name); usagemock files take no aliases, write the value out",
@@ -91,30 +97,20 @@ class _SpecLoader(_StrictLoader):
     written out, so no change to one place shows in another.
     """
 
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        """Construct ``node``; one met again (an alias) is the object built the first time."""
-        return super(_StrictLoader, self).construct_object(node, deep)
+    takes_aliases = True
 
 
-def _unshared(value: Any, seen: set[int]) -> Any:
-    """``value`` with each mapping or list that stands in a second place replaced by a copy."""
-    if not isinstance(value, (dict, list)):
-        return value  # scalars are immutable: sharing them changes nothing
-    if id(value) in seen:
-        return _copied(value)
-    seen.add(id(value))
-    for key, item in value.items() if isinstance(value, dict) else enumerate(value):
-        value[key] = _unshared(item, seen)
-    return value
+# The walks below keep their own stacks: a document may nest as deep as PyYAML allows (1,000
+# levels), past what Python's recursion limit leaves to a recursive walk.
 
 
-def _copied(value: Any) -> Any:
-    """``value`` with every mapping and list in it a new one."""
-    if isinstance(value, dict):
-        return {key: _copied(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copied(item) for item in value]
-    return value
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """The nodes right inside ``node``: a mapping's keys and values, a sequence's items."""
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _check_expansion(root: yaml.Node, limit: int) -> bool:
@@ -124,34 +120,79 @@ def _check_expansion(root: yaml.Node, limit: int) -> bool:
     is measured in a moment without being built. Returns whether any alias was used.
     """
     counts: dict[yaml.Node, int] = {}
-    counting: set[yaml.Node] = set()
-
-    def count(node: yaml.Node) -> int:
-        if node in counts:
-            return counts[node]
-        if node in counting:
+    open_nodes: set[yaml.Node] = set()  # counting started, not finished: the path from the root
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_counted = stack.pop()
+        if children_counted:
+            total = 1 + sum(counts[child] for child in _children(node))
+            if total > limit:
+                raise _Refused(
+                    problem=f"written out, its aliases (*name) make this document more than "
+                    f"{limit:,} values, more than usagemock reads; use fewer aliases",
+                    problem_mark=node.start_mark,
+                )
+            open_nodes.discard(node)
+            counts[node] = total
+        elif node in open_nodes:
             raise _Refused(
                 problem="this value contains itself through an alias (*name); write it out",
                 problem_mark=node.start_mark,
             )
-        counting.add(node)
-        if isinstance(node, yaml.MappingNode):
-            total = 1 + sum(count(key) + count(value) for key, value in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(count(item) for item in node.value)
-        else:
-            total = 1
-        counting.discard(node)
-        if total > limit:
+        elif node not in counts:
+            open_nodes.add(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node) if child not in counts)
+    return counts[root] > len(counts)  # more places than nodes: some node stands in two
+
+
+def _check_depth(root: yaml.Node, limit: int) -> None:
+    """Refuse a value nested more than ``limit`` levels deep (in a tree: no alias is left)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
             raise _Refused(
-                problem=f"written out, its aliases (*name) make this document more than {limit:,} "
-                "values, more than usagemock reads; use fewer aliases",
+                problem=f"nested more than {limit} levels deep, more than a usagemock file "
+                "needs; flatten it",
                 problem_mark=node.start_mark,
             )
-        counts[node] = total
-        return total
+        stack.extend((child, depth + 1) for child in _children(node))
 
-    return count(root) > len(counts)  # more places than nodes: some node stands in two
+
+def _items(container: dict[Any, Any] | list[Any]) -> Iterable[tuple[Any, Any]]:
+    """(key or index, value) of each item of a mapping or list."""
+    return container.items() if isinstance(container, dict) else enumerate(container)
+
+
+def _unshared(root: Any) -> Any:
+    """``root`` with each mapping or list that stands in a second place replaced by a copy."""
+    seen = {id(root)}  # the document holds every object seen, so no id is reused meanwhile
+    stack = [root] if isinstance(root, (dict, list)) else []
+    while stack:
+        container = stack.pop()
+        for key, item in _items(container):
+            if not isinstance(item, (dict, list)):
+                continue  # scalars are immutable: sharing them changes nothing
+            if id(item) in seen:
+                container[key] = _copied(item)
+            else:
+                seen.add(id(item))
+                stack.append(item)
+    return root
+
+
+def _copied(value: dict[Any, Any] | list[Any]) -> dict[Any, Any] | list[Any]:
+    """``value`` with every mapping and list in it a new one."""
+    top = dict(value) if isinstance(value, dict) else list(value)
+    stack = [top]
+    while stack:
+        container = stack.pop()
+        for key, item in _items(container):
+            if isinstance(item, (dict, list)):
+                container[key] = copy = dict(item) if isinstance(item, dict) else list(item)
+                stack.append(copy)
+    return top
 
 
 def read_yaml(
@@ -166,7 +207,7 @@ def read_yaml(
 
     Returns the data and, with ``with_lines``, the node tree that knows each value's line.
     ``max_values`` takes aliases, up to that many values once they are written out (see
-    :class:`_SpecLoader`); without it an alias is refused.
+    :class:`_SpecLoader`); without it an alias is refused, and nesting past :data:`MAX_DEPTH`.
     """
     try:
         with path.open("rb") as file:
@@ -191,7 +232,9 @@ def read_yaml(
         aliased = node is not None and max_values is not None and _check_expansion(node, max_values)
         data = None if node is None else loader.construct_document(node)
         if aliased:
-            data = _unshared(data, set())
+            data = _unshared(data)
+        if node is not None and max_values is None:  # aliases refused: the nodes are a tree
+            _check_depth(node, MAX_DEPTH)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -230,14 +273,22 @@ def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:
     return data
 
 
-def _lines_by_path(node: yaml.Node, where: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
-    """Map each value's path (keys and indexes) to its 1-based line in the file."""
-    found = {where: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            found.update(_lines_by_path(value, (*where, key.value)))
-            found[(*where, key.value)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found.update(_lines_by_path(item, (*where, index)))
-    return found
+def _lines_by_path(root: yaml.Node) -> dict[tuple[Any, ...], int]:
+    """Map each value's path (keys and indexes) to its 1-based line in the file.
+
+    A value under a key is placed on the key's line. Walked with a stack of its own, as
+    :func:`_check_expansion` is.
+    """
+    found: dict[tuple[Any, ...], int] = {}
+    keys: dict[tuple[Any, ...], int] = {}
+    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())]
+    while stack:
+        node, where = stack.pop()
+        found[where] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                keys[(*where, key.value)] = key.start_mark.line + 1
+                stack.append((value, (*where, key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*where, index)) for index, item in enumerate(node.value))
+    return found | keys

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from usagemock.access import load_access
 from usagemock.errors import UsageMockError
@@ -192,3 +195,39 @@ def test_a_file_nested_past_the_depth_limit_is_one_line_not_a_traceback(
     message = str(caught.value)
     assert f"{path}:2:40: nested more than {MAX_DEPTH} levels deep" in message, message
     assert "\n" not in message
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text("abcxyz", min_size=1, max_size=3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def _containers(value: Any) -> list[Any]:
+    """Every mapping and list in ``value``, each place it stands (shared ones more than once)."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (dict, list)):
+            found.append(item)
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(shared=_VALUES, others=st.lists(_VALUES, max_size=3), uses=st.integers(2, 4))
+def test_a_spec_sharing_values_through_aliases_loads_equal_with_nothing_shared(
+    tmp_path_factory: pytest.TempPathFactory, shared: Any, others: list[Any], uses: int
+) -> None:
+    """PyYAML writes a value used in several places once, with aliases: it loads as written out."""
+    document = {"openapi": "3.1.0", "x-parts": [shared] * uses + others, "x-again": shared}
+    path = tmp_path_factory.mktemp("aliases") / "spec.yaml"
+    path.write_text(yaml.safe_dump(document))
+    loaded = load_document(path)
+    assert loaded == document
+    containers = _containers(loaded)
+    assert len({id(container) for container in containers}) == len(containers)

@@ -10,6 +10,7 @@ in the API's error body, and the replicas recover by themselves.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -236,3 +237,34 @@ async def test_an_unreachable_database_is_a_503_in_each_apis_error_body(
     assert timbal.json()["code"] == "SERVICE_UNAVAILABLE"
     assert admin.json()["title"] == "Service Unavailable"
     assert again.status_code == 200
+
+
+async def test_an_outage_is_one_log_line_saying_that_the_server_retries(
+    postgres_cluster: Cluster, database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """However many requests meet it, an outage is one warning line; the pool's own are dropped.
+
+    psycopg-pool warns for every connection lost or refused, several lines each (libpq's
+    hints); the store says once what is wrong and that it retries.
+    """
+    caplog.set_level(logging.WARNING)
+    app = create_app(Settings(state=database), real_clock=lambda: FIXED_NOW)
+    transport = httpx.ASGITransport(app=app)
+    async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://m") as client:
+        assert (await client.get("/kenbun/usage", headers=bearer("t"))).status_code == 200
+        postgres_cluster.stop("fast")
+        try:
+            for _ in range(3):
+                assert (await client.get("/kenbun/usage", headers=bearer("t"))).status_code == 503
+        finally:
+            postgres_cluster.start()
+        back = time.monotonic()
+        while (await client.get("/kenbun/usage", headers=bearer("t"))).status_code == 503:
+            assert time.monotonic() - back < RECOVERY, "no recovery after the restart"
+            await asyncio.sleep(0.1)
+
+    said = [(record.name, record.getMessage()) for record in caplog.records]
+    assert [name for name, _ in said] == ["usagemock"], said
+    line = said[0][1]
+    assert "\n" not in line and "unavailable" in line and "retries" in line, line
+    assert "state_" in line  # the database, by its URL

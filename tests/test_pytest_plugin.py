@@ -17,6 +17,8 @@ from tests.kit.conformant_servers import CONFORMANT
 from tests.kit.conftest import serve  # noqa: F401  (a fixture, used by name)
 from usagemock.pytest_plugin import MockServer
 
+pytest_plugins = ["pytester"]  # runs pytest in-process, for the usage errors
+
 
 @pytest.mark.e2e
 @pytest.mark.usagemock(api="kenbun", seed=3)
@@ -169,3 +171,23 @@ def test_an_empty_usagemock_url_is_a_usage_error(tmp_path: Path) -> None:
     result = run_pytest(tmp_path, "--usagemock-url", "", "--usagemock-api", "kenbun")
     assert result.returncode == 4
     assert "--usagemock-url '' is empty" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--usagemock-org-id", "", "--usagemock-org-id '' is empty (an unset variable?)"),
+        ("--usagemock-org-id", "  ", "--usagemock-org-id '  ' is blank; pass the id of an org"),
+        ("--usagemock-token", "", "--usagemock-token '' is empty (an unset variable?); pass"),
+        ("--usagemock-api", " ", "--usagemock-api ' ' is blank; pass timbal or kenbun"),
+    ],
+)
+def test_a_blank_string_option_is_a_usage_error_naming_it(
+    pytester: pytest.Pytester, option: str, value: str, says: str
+) -> None:
+    """An empty or blank string option stops the run at once, not a confusing failure later."""
+    args = ["--usagemock-url", "http://127.0.0.1:9", "--usagemock-api", "kenbun"]
+    # pytest-asyncio warns in a session without its loop-scope setting: not this test's business
+    result = pytester.runpytest_inprocess("-p", "no:asyncio", *args, f"{option}={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    assert f"usagemock: {says}" in result.stderr.str(), result.stderr.str()

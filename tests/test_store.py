@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import StateBackend
 from tests.postgres_cluster import Cluster
+from usagemock import apis
 from usagemock.apis.kenbun.account import KenbunAccount, KenbunPlan, SubscriptionStatus, Trial
 from usagemock.apis.timbal.account import TimbalAccount, TimbalPlan
 from usagemock.domain.clock import ClockState
@@ -89,7 +90,7 @@ SHARED_STORE = [HealthCheck.function_scoped_fixture]
 def emptied(store: Store) -> Store:
     """``store`` with no org and the clock at real time, as a new one."""
     with store.write() as state:
-        state.clear()
+        state.clear(apis.names())
         state.set_clock(ClockState())
     return store
 
@@ -244,10 +245,10 @@ def test_a_read_snapshot_does_not_see_a_later_commit(state_backend: StateBackend
     assert get(reader) == replace(_kenbun(), ingests=(Ingest(NOW, 1), Ingest(NOW, 2)))
 
 
-def test_reset_forgets_one_org_and_clear_forgets_all_but_the_clock(
+def test_reset_forgets_one_org_and_clear_forgets_the_named_apis_but_not_the_clock(
     state_backend: StateBackend,
 ) -> None:
-    """Deleting reports whether the org had a record; clearing empties orgs and keeps the clock."""
+    """Deleting reports whether the org had a record; clearing forgets the named APIs' orgs."""
     store = state_backend.store()
     for org in ("org_a", "org_b"):
         add(store, _kenbun(org), Ingest(NOW, 5))
@@ -261,7 +262,10 @@ def test_reset_forgets_one_org_and_clear_forgets_all_but_the_clock(
     assert get(store) == replace(_kenbun("org_a"), ingests=(Ingest(NOW, 1),))
 
     with store.write() as state:
-        state.clear()
+        state.clear(["timbal"])  # only the APIs named: another API's records stay
+    assert get(store) == replace(_kenbun("org_a"), ingests=(Ingest(NOW, 1),))
+    with store.write() as state:
+        state.clear(["timbal", "kenbun"])
     with store.read() as state:
         assert state.orgs() == []
         assert state.clock() == ClockState(offset=timedelta(days=3))

@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from usagemock.access import load_access
 from usagemock.errors import UsageMockError
 from usagemock.scenarios import load_scenarios
-from usagemock.specs import load_document
+from usagemock.specs import lint, load_document
 from usagemock.testing import free_port
-from usagemock.yamlfile import MAX_BYTES, MAX_SPEC_BYTES
+from usagemock.yamlfile import MAX_BYTES, MAX_DEPTH, MAX_SPEC_BYTES
 
 SELF_REFERENCE = "tokens: &a\n  t1: *a\n"
 BAD_FILES = {
@@ -51,6 +54,12 @@ BAD_FILES = {
         ":3:27: .inf is not a finite number",
     ),
 }
+#: What the spec loader says instead: it takes aliases, but not one that makes a value contain
+#: itself or a document that grows past what it reads once they are written out.
+SPEC_SAYS = {
+    "self_reference": ":1:9: this value contains itself through an alias (*name); write it out",
+    "billion_laughs": "its aliases (*name) make this document more than 2,000,000 values",
+}
 TOO_BIG = {
     "fixtures": (b"#" * (MAX_BYTES + 1), "larger than 256 KiB, the most usagemock reads"),
     "scenarios": (b"#" * (MAX_BYTES + 1), "larger than 256 KiB, the most usagemock reads"),
@@ -71,6 +80,8 @@ def test_a_file_the_reader_cannot_use_is_one_line_naming_file_and_reason(
 ) -> None:
     """Non-UTF-8, aliases, duplicate keys, .nan/.inf and oversize files: one line, no traceback."""
     content, says = TOO_BIG[loader] if case == "too_big" else BAD_FILES[case]
+    if loader == "spec":
+        says = SPEC_SAYS.get(case, says)
     path = tmp_path / "bad.yaml"
     path.write_bytes(content)
     started = time.monotonic()
@@ -83,15 +94,15 @@ def test_a_file_the_reader_cannot_use_is_one_line_naming_file_and_reason(
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "says"),
     [
-        ("lint", "{path}"),
-        ("serve", "--port", "{port}", "--fixtures", "{path}"),
-        ("serve", "--port", "{port}", "--scenarios", "{dir}"),
+        (("lint", "{path}"), SPEC_SAYS["self_reference"]),
+        (("serve", "--port", "{port}", "--fixtures", "{path}"), "used again through an alias"),
+        (("serve", "--port", "{port}", "--scenarios", "{dir}"), "used again through an alias"),
     ],
 )
 def test_the_cli_says_one_line_and_exits_2_for_an_unreadable_file(
-    tmp_path: Path, args: tuple[str, ...]
+    tmp_path: Path, args: tuple[str, ...], says: str
 ) -> None:
     """``lint``, ``serve --fixtures`` and ``serve --scenarios`` exit 2 with one line on stderr."""
     path = tmp_path / "bad.yaml"
@@ -106,4 +117,117 @@ def test_the_cli_says_one_line_and_exits_2_for_an_unreadable_file(
         cwd=tmp_path,
     )
     assert result.returncode == 2, result.stderr
-    assert result.stderr.count("\n") == 1 and "used again through an alias (*name)" in result.stderr
+    assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
+
+
+ANCHORED_SPEC = """\
+openapi: 3.1.0
+info: {title: Anchored, version: '1'}
+paths:
+  /a:
+    get:
+      responses:
+        '200': &ok
+          description: OK
+          content:
+            application/json:
+              schema: {type: object, properties: {n: {type: integer}}}
+  /b:
+    get:
+      responses:
+        '200': *ok
+        '404':
+          <<: *ok
+          description: Not found
+"""
+
+
+def test_a_spec_with_anchors_aliases_and_merge_keys_loads_as_if_written_out(
+    tmp_path: Path,
+) -> None:
+    """OpenAPI files in the wild share parts through aliases: each place gets its own copy."""
+    path = tmp_path / "anchored.yaml"
+    path.write_text(ANCHORED_SPEC)
+    document = load_document(path)
+    assert lint(document) == []
+    first = document["paths"]["/a"]["get"]["responses"]["200"]
+    again = document["paths"]["/b"]["get"]["responses"]["200"]
+    merged = document["paths"]["/b"]["get"]["responses"]["404"]
+    assert first == again and merged == {**first, "description": "Not found"}
+    assert first is not again and first["content"] is not merged["content"]
+    again["content"]["application/json"]["schema"]["type"] = "array"
+    assert first["content"]["application/json"]["schema"]["type"] == "object"
+
+
+@pytest.mark.parametrize("loader", ["fixtures", "scenarios"])
+def test_fixtures_and_scenario_files_still_refuse_an_alias_used_once(
+    tmp_path: Path, loader: str
+) -> None:
+    """Files written for usagemock take no alias at all, even a harmless one."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("description: &d x\nkenbun: {usage: {share_of_limit: 0.5}}\nnote: *d\n")
+    with pytest.raises(UsageMockError, match="used again through an alias"):
+        LOADERS[loader](path)
+
+
+def test_a_spec_nested_as_deep_as_yaml_allows_loads_with_its_aliases(tmp_path: Path) -> None:
+    """The alias checks and copies walk with their own stack: no recursion limit to hit."""
+    depth = 990  # PyYAML refuses deeper nesting itself, as not valid YAML
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"a: &deep {'[' * depth}{']' * depth}\nb: *deep\n")
+    document = load_document(path)
+    first, again = document["a"], document["b"]
+    for _ in range(depth - 1):
+        assert first is not again and len(first) == len(again) == 1
+        first, again = first[0], again[0]
+    assert first == again == []
+
+
+@pytest.mark.parametrize("loader", ["fixtures", "scenarios"])
+def test_a_file_nested_past_the_depth_limit_is_one_line_not_a_traceback(
+    tmp_path: Path, loader: str
+) -> None:
+    """Nesting as deep as YAML allows would overflow the schema check's messages: refused first."""
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"description: x\nkenbun: {'[' * 900}{']' * 900}\n")
+    with pytest.raises(UsageMockError) as caught:
+        LOADERS[loader](path)
+    message = str(caught.value)
+    assert f"{path}:2:40: nested more than {MAX_DEPTH} levels deep" in message, message
+    assert "\n" not in message
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text("abcxyz", min_size=1, max_size=3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def _containers(value: Any) -> list[Any]:
+    """Every mapping and list in ``value``, each place it stands (shared ones more than once)."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (dict, list)):
+            found.append(item)
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(shared=_VALUES, others=st.lists(_VALUES, max_size=3), uses=st.integers(2, 4))
+def test_a_spec_sharing_values_through_aliases_loads_equal_with_nothing_shared(
+    tmp_path_factory: pytest.TempPathFactory, shared: Any, others: list[Any], uses: int
+) -> None:
+    """PyYAML writes a value used in several places once, with aliases: it loads as written out."""
+    document = {"openapi": "3.1.0", "x-parts": [shared] * uses + others, "x-again": shared}
+    path = tmp_path_factory.mktemp("aliases") / "spec.yaml"
+    path.write_text(yaml.safe_dump(document))
+    loaded = load_document(path)
+    assert loaded == document
+    containers = _containers(loaded)
+    assert len({id(container) for container in containers}) == len(containers)

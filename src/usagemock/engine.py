@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from usagemock.apis import definition
+from usagemock.apis import definition, names
 from usagemock.domain.clock import FIRST_YEAR, LAST_YEAR, ClockState, Step, in_calendar
 from usagemock.domain.faults import Fault
 from usagemock.domain.periods import isoformat
@@ -286,6 +286,10 @@ class Engine:
             return state.delete(api, org_id)
 
     def reset_all(self) -> None:
-        """Forget what was done to every org."""
+        """Forget what was done to every org of a registered API.
+
+        A state file may hold another program's API (one it registers): its records stay, for
+        that program to serve again.
+        """
         with self.store.write() as state:
-            state.clear()
+            state.clear(names())

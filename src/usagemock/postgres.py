@@ -18,9 +18,10 @@ once migrate once.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -72,6 +73,24 @@ _BEGIN_LOCKED = f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_
 _BEGIN_WRITE = f"{_BEGIN_LOCKED}; UPDATE usagemock_version SET version = version + 1"
 _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
+logger = logging.getLogger("usagemock")
+
+
+class _OnlyPoolErrors(logging.Filter):
+    """Keeps psycopg-pool's errors and drops its warnings.
+
+    Its warnings are about connections lost, refused or retried: several lines each (libpq's
+    hints included), once per connection and attempt. The store says what they add up to once
+    per outage itself (:meth:`PostgresStore._went_away`).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether ``record`` is an error (kept), not a warning or less."""
+        return record.levelno >= logging.ERROR
+
+
+_ONLY_POOL_ERRORS = _OnlyPoolErrors()
+
 
 class PostgresStore:
     """:class:`~usagemock.store.Store` on a PostgreSQL database, through a connection pool."""
@@ -94,11 +113,13 @@ class PostgresStore:
                 "pass --state with a database whose user may create tables in it."
             ) from None
         self._size = pool_size
+        logging.getLogger("psycopg.pool").addFilter(_ONLY_POOL_ERRORS)  # once: the same filter
         self._pool = self._new_pool()
         self._opening = threading.Lock()
         self._opened = False
         self._local = threading.local()  # whether this thread is inside a transaction
         self._away = False  # the last transaction could not reach the server
+        self._noting = threading.Lock()  # one outage line, however many requests meet it
         self._next_probe = 0.0
 
     def _new_pool(self) -> ConnectionPool[psycopg.Connection[Any]]:
@@ -179,7 +200,7 @@ class PostgresStore:
                 raise
             state.end("COMMIT")
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            self._away = True
+            self._went_away(exc)
             raise self._unavailable(exc) from exc
         finally:
             state.release()
@@ -215,6 +236,18 @@ class PostgresStore:
         while cursor.nextset():  # to the last statement's rows
             pass
         return pool, conn, cursor
+
+    def _went_away(self, exc: Exception) -> None:
+        """Note that the server is away: one line when it was answering until now."""
+        with self._noting:
+            first, self._away = not self._away, True
+        if first:
+            logger.warning(
+                "The state database %s is unavailable (%s); requests get 503 while usagemock "
+                "retries it.",
+                self.shown,
+                _first_line(exc),
+            )
 
     def _unavailable(self, exc: Exception) -> StateUnavailable:
         return StateUnavailable(
@@ -391,11 +424,11 @@ class _PostgresState:
         gone = self.execute("DELETE FROM usagemock_orgs WHERE api = %s AND org_id = %s", key)
         return gone.rowcount > 0
 
-    def clear(self) -> None:
-        """Forget every org (the clock stays)."""
+    def clear(self, apis: Collection[str]) -> None:
+        """Forget every org of ``apis`` (the clock and other APIs' records stay)."""
         # DELETE, not TRUNCATE: TRUNCATE's lock would make every reader wait.
-        self.execute("DELETE FROM usagemock_ingests")
-        self.execute("DELETE FROM usagemock_orgs")
+        self.execute("DELETE FROM usagemock_ingests WHERE api = ANY(%s)", (list(apis),))
+        self.execute("DELETE FROM usagemock_orgs WHERE api = ANY(%s)", (list(apis),))
 
     def set_clock(self, clock: ClockState) -> None:
         """Replace the shared clock."""

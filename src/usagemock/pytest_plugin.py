@@ -147,6 +147,7 @@ def pytest_collection_modifyitems(
     from usagemock.apis import names
     from usagemock.errors import KitMissing
 
+    _refuse_blank_options(config)
     apis = config.getoption("usagemock_api")
     unknown = [api for api in apis or () if api not in names()]
     if not apis or unknown:
@@ -175,6 +176,30 @@ def pytest_collection_modifyitems(
         report=pytest.CollectReport(session.nodeid, "passed", None, [*added])
     )
     items.extend(added)
+
+
+def _refuse_blank_options(config: pytest.Config) -> None:
+    """Stop the run on an empty or blank string option (an unset variable, most often).
+
+    Left to the run, a blank org id or token fails later with a message about something else.
+    """
+    from usagemock.apis import names
+    from usagemock.cli.test import non_blank
+    from usagemock.errors import ConfigError
+    from usagemock.specs import TOKEN_VARIABLE
+
+    token = config.getoption("usagemock_token")
+    try:
+        apis = tuple(config.getoption("usagemock_api") or ())
+        non_blank(apis, "--usagemock-api", f"pass {' or '.join(names())}")
+        non_blank(tuple(config.getoption("usagemock_org_id")), "--usagemock-org-id")
+        non_blank(
+            () if token is None else (token,),
+            "--usagemock-token",
+            f"pass the bearer token, or leave the option out to use {TOKEN_VARIABLE}",
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(f"usagemock: {exc}") from None
 
 
 class ContractFailed(Exception):

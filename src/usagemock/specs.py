@@ -13,7 +13,7 @@ import referencing.exceptions
 from jsonschema import Draft202012Validator
 
 from usagemock.errors import SpecError
-from usagemock.yamlfile import MAX_SPEC_BYTES, read_yaml
+from usagemock.yamlfile import MAX_SPEC_BYTES, MAX_SPEC_VALUES, read_yaml
 
 #: The header in which the mock states, on every response, whether any token works (``open``)
 #: or only a fixtures file's (``fixtures``). No vendor documents it; the kit reads it to tell
@@ -37,7 +37,8 @@ def spec_path(name: str) -> Path:
 
 def load_document(path: Path) -> dict[str, Any]:
     """Read a YAML or JSON OpenAPI document, with an error naming the file when it cannot."""
-    document, _ = read_yaml(path, SpecError, max_bytes=MAX_SPEC_BYTES)
+    # Aliases taken: published specs share parts with anchors (see yamlfile._SpecLoader).
+    document, _ = read_yaml(path, SpecError, max_bytes=MAX_SPEC_BYTES, max_values=MAX_SPEC_VALUES)
     if not isinstance(document, dict):
         raise SpecError(f"{path}: an OpenAPI document must be a mapping at the top level.")
     return document

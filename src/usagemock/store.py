@@ -20,7 +20,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,8 +65,8 @@ class State(StateView, Protocol):
     def delete(self, api: str, org_id: str) -> bool:
         """Forget one org, ingests included; whether it had a record."""
 
-    def clear(self) -> None:
-        """Forget every org (the clock stays)."""
+    def clear(self, apis: Collection[str]) -> None:
+        """Forget every org of ``apis`` (the clock and other APIs' records stay)."""
 
     def set_clock(self, clock: ClockState) -> None:
         """Replace the shared clock."""
@@ -294,10 +294,11 @@ class _SQLiteState:
         gone = self._db.execute("DELETE FROM orgs WHERE api = ? AND org_id = ?", (api, org_id))
         return gone.rowcount > 0
 
-    def clear(self) -> None:
-        """Forget every org (the clock stays)."""
-        self._db.execute("DELETE FROM ingests")
-        self._db.execute("DELETE FROM orgs")
+    def clear(self, apis: Collection[str]) -> None:
+        """Forget every org of ``apis`` (the clock and other APIs' records stay)."""
+        names = (json.dumps(list(apis)),)
+        self._db.execute("DELETE FROM ingests WHERE api IN (SELECT value FROM json_each(?))", names)
+        self._db.execute("DELETE FROM orgs WHERE api IN (SELECT value FROM json_each(?))", names)
 
     def set_clock(self, clock: ClockState) -> None:
         """Replace the shared clock."""

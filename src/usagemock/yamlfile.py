@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,15 @@ _BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: this size takes about 2 s to parse and check on a 2-core machine (start-up time grows with
 #: it), so a bigger one is refused before it is parsed.
 MAX_BYTES = 256 * 1024
+#: Deepest nesting of a fixtures or scenario file (our choice): theirs is five or six levels,
+#: and a much deeper one would overflow the recursion of the schema check's error messages.
+MAX_DEPTH = 32
 #: Largest OpenAPI document (our choice): the biggest public specs (Stripe's, ~6 MB) fit.
 MAX_SPEC_BYTES = 8 * 1024 * 1024
+#: Most values (mappings, lists, scalars, keys) an OpenAPI document may hold once its aliases are
+#: written out (our choice): the biggest public specs hold a few hundred thousand, and an alias
+#: bomb (each level repeating the one before) passes it long before memory runs short.
+MAX_SPEC_VALUES = 2_000_000
 
 
 class _Refused(yaml.MarkedYAMLError):
@@ -33,12 +40,16 @@ class _StrictLoader(_BASE):  # type: ignore[misc,valid-type]
 
     An alias (``*name``) can make a value contain itself or grow exponentially ("billion
     laughs"); a duplicate key silently drops the first value; ``.nan`` and ``.inf`` are no count,
-    share or rate. Each is refused with its line.
+    share or rate. Each is refused with its line. Fixtures and scenario files are small and
+    written for usagemock, so an alias there saves little and only opens that door: refused.
     """
+
+    takes_aliases = False
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """Construct ``node``; a node met a second time is an alias, refused."""
-        if node in self.constructed_objects or node in self.recursive_objects:
+        met = node in self.constructed_objects or node in self.recursive_objects
+        if met and not self.takes_aliases:
             raise _Refused(
                 problem="the value anchored here (&name) is used again through an alias "
                 "(*name); usagemock files take no aliases, write the value out",
@@ -75,16 +86,128 @@ class _StrictLoader(_BASE):  # type: ignore[misc,valid-type]
 _StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_finite_float)
 
 
+class _SpecLoader(_StrictLoader):
+    """The strict loader, but taking aliases: OpenAPI documents in the wild use them.
+
+    Anchors and merge keys (``<<: *defaults``) are how many published specs share responses
+    and parameters, and a user's own spec must load as its author wrote it. What made aliases
+    dangerous is refused before anything is built (:func:`_check_expansion`): a value that
+    contains itself, and a document past :data:`MAX_SPEC_VALUES` once its aliases are written
+    out. Each place an alias puts a value gets a copy of its own (:func:`_unshared`), as if
+    written out, so no change to one place shows in another.
+    """
+
+    takes_aliases = True
+
+
+# The walks below keep their own stacks: a document may nest as deep as PyYAML allows (1,000
+# levels), past what Python's recursion limit leaves to a recursive walk.
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """The nodes right inside ``node``: a mapping's keys and values, a sequence's items."""
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_expansion(root: yaml.Node, limit: int) -> bool:
+    """Refuse a value containing itself through an alias, or more than ``limit`` values in all.
+
+    Counts each node once per place it is used, remembering each node's count, so an alias bomb
+    is measured in a moment without being built. Returns whether any alias was used.
+    """
+    counts: dict[yaml.Node, int] = {}
+    open_nodes: set[yaml.Node] = set()  # counting started, not finished: the path from the root
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_counted = stack.pop()
+        if children_counted:
+            total = 1 + sum(counts[child] for child in _children(node))
+            if total > limit:
+                raise _Refused(
+                    problem=f"written out, its aliases (*name) make this document more than "
+                    f"{limit:,} values, more than usagemock reads; use fewer aliases",
+                    problem_mark=node.start_mark,
+                )
+            open_nodes.discard(node)
+            counts[node] = total
+        elif node in open_nodes:
+            raise _Refused(
+                problem="this value contains itself through an alias (*name); write it out",
+                problem_mark=node.start_mark,
+            )
+        elif node not in counts:
+            open_nodes.add(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node) if child not in counts)
+    return counts[root] > len(counts)  # more places than nodes: some node stands in two
+
+
+def _check_depth(root: yaml.Node, limit: int) -> None:
+    """Refuse a value nested more than ``limit`` levels deep (in a tree: no alias is left)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise _Refused(
+                problem=f"nested more than {limit} levels deep, more than a usagemock file "
+                "needs; flatten it",
+                problem_mark=node.start_mark,
+            )
+        stack.extend((child, depth + 1) for child in _children(node))
+
+
+def _items(container: dict[Any, Any] | list[Any]) -> Iterable[tuple[Any, Any]]:
+    """(key or index, value) of each item of a mapping or list."""
+    return container.items() if isinstance(container, dict) else enumerate(container)
+
+
+def _unshared(root: Any) -> Any:
+    """``root`` with each mapping or list that stands in a second place replaced by a copy."""
+    seen = {id(root)}  # the document holds every object seen, so no id is reused meanwhile
+    stack = [root] if isinstance(root, (dict, list)) else []
+    while stack:
+        container = stack.pop()
+        for key, item in _items(container):
+            if not isinstance(item, (dict, list)):
+                continue  # scalars are immutable: sharing them changes nothing
+            if id(item) in seen:
+                container[key] = _copied(item)
+            else:
+                seen.add(id(item))
+                stack.append(item)
+    return root
+
+
+def _copied(value: dict[Any, Any] | list[Any]) -> dict[Any, Any] | list[Any]:
+    """``value`` with every mapping and list in it a new one."""
+    top = dict(value) if isinstance(value, dict) else list(value)
+    stack = [top]
+    while stack:
+        container = stack.pop()
+        for key, item in _items(container):
+            if isinstance(item, (dict, list)):
+                container[key] = copy = dict(item) if isinstance(item, dict) else list(item)
+                stack.append(copy)
+    return top
+
+
 def read_yaml(
     path: Path,
     error: type[UsageMockError],
     *,
     with_lines: bool = False,
     max_bytes: int = MAX_BYTES,
+    max_values: int | None = None,
 ) -> tuple[Any, yaml.Node | None]:
     """Parse a YAML (or JSON) file; raise ``error`` naming the file and line when it cannot.
 
     Returns the data and, with ``with_lines``, the node tree that knows each value's line.
+    ``max_values`` takes aliases, up to that many values once they are written out (see
+    :class:`_SpecLoader`); without it an alias is refused, and nesting past :data:`MAX_DEPTH`.
     """
     try:
         with path.open("rb") as file:
@@ -103,10 +226,15 @@ def read_yaml(
             f"{path}: not UTF-8 text (byte {exc.start} is {raw[exc.start]:#04x}); "
             "save the file as UTF-8."
         ) from None
-    loader = _StrictLoader(text)
+    loader = _StrictLoader(text) if max_values is None else _SpecLoader(text)
     try:
         node = loader.get_single_node()
+        aliased = node is not None and max_values is not None and _check_expansion(node, max_values)
         data = None if node is None else loader.construct_document(node)
+        if aliased:
+            data = _unshared(data)
+        if node is not None and max_values is None:  # aliases refused: the nodes are a tree
+            _check_depth(node, MAX_DEPTH)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -145,14 +273,22 @@ def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:
     return data
 
 
-def _lines_by_path(node: yaml.Node, where: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
-    """Map each value's path (keys and indexes) to its 1-based line in the file."""
-    found = {where: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            found.update(_lines_by_path(value, (*where, key.value)))
-            found[(*where, key.value)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found.update(_lines_by_path(item, (*where, index)))
-    return found
+def _lines_by_path(root: yaml.Node) -> dict[tuple[Any, ...], int]:
+    """Map each value's path (keys and indexes) to its 1-based line in the file.
+
+    A value under a key is placed on the key's line. Walked with a stack of its own, as
+    :func:`_check_expansion` is.
+    """
+    found: dict[tuple[Any, ...], int] = {}
+    keys: dict[tuple[Any, ...], int] = {}
+    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())]
+    while stack:
+        node, where = stack.pop()
+        found[where] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                keys[(*where, key.value)] = key.start_mark.line + 1
+                stack.append((value, (*where, key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*where, index)) for index, item in enumerate(node.value))
+    return found | keys

@@ -18,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from tests.kit.broken_servers import BROKEN, OWNED, TOKEN, Broken, altered
 from tests.kit.conformant_servers import ALL_AT_ONCE, CONFORMANT, Conformant
-from usagemock.cli.proxy import finding_line
+from usagemock.cli.proxy import finding_json, finding_line
 from usagemock.cli.test import throwaway
 from usagemock.kit import Finding, JUnitReport, StageFinished
 from usagemock.kit.proxy import (
@@ -29,6 +29,7 @@ from usagemock.kit.proxy import (
     ProxyOptions,
     violations_header,
 )
+from usagemock.kit.summary import MarkdownSummary
 from usagemock.kit.watch import Verdict, Watch
 from usagemock.settings import Settings
 from usagemock.testing import free_port
@@ -128,6 +129,24 @@ def junit_failures(proxy: Proxied, tmp_path: Path) -> set[str]:
         for case in ET.parse(path).iter("testcase")
         if case.find("failure") is not None
     }
+
+
+async def test_its_findings_show_no_seed_since_no_seed_replays_watched_traffic(
+    tmp_path: Path,
+) -> None:
+    """Stdout, --report, JUnit and the Markdown summary of a proxy name no seed (the kit's did)."""
+    broken = next(b for b in BROKEN if b.name == "overage_true_at_the_limit")
+    app, proxy = in_process(broken.app(), broken.api)
+    await drive_in_process(app, broken.api)
+    findings = [f for v in proxy.verdicts for f in v.findings]
+    assert findings, "the broken server was not flagged: nothing to look at"
+    junit, summary = JUnitReport(tmp_path / "proxy.xml"), MarkdownSummary(tmp_path / "proxy.md")
+    for event in proxy.watch.events():
+        junit.handle(event)
+        summary.handle(event)
+    shown = [finding_line(f) for f in findings] + [finding_json(f) for f in findings]
+    shown += [(tmp_path / "proxy.xml").read_text(), (tmp_path / "proxy.md").read_text()]
+    assert not [text for text in shown if "seed" in text.lower()], "usagemock proxy: a seed"
 
 
 @pytest.mark.parametrize("broken", BROKEN, ids=lambda b: b.name)

@@ -129,6 +129,7 @@ def test_notes_are_listed_apart_and_do_not_fail_the_run(tmp_path: Path) -> None:
         report.handle(event)
     suite = ET.parse(path).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0"
+    assert suite.find("properties/property[@name='seed']") is not None  # the run's, to replay it
     noted = next(c for c in suite.iter("testcase") if c.get("name") == "mock_spec_conformance")
     assert "Kenbun documents no error body" in (noted.findtext("system-out") or "")
 

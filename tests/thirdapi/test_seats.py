@@ -168,3 +168,53 @@ async def test_the_panel_lists_it_and_the_chart_draws_it() -> None:
     assert chart["lines"][0]["values"][chart["times"].index(chart["now"])] == 12
     assert ORG in listed and "12 / 10 seats" in listed
     assert state.status_code == 200 and "over_limit" in state.text
+
+
+# Every admin operation on one org, as the panel and `usagemock org ...` call them.
+_ORG_OPERATIONS = (
+    ("GET", ""),
+    ("GET", "/chart"),
+    ("POST", "/reset"),
+    ("PUT", "/scenario"),
+    ("POST", "/ingest"),
+    ("PUT", "/fault"),
+    ("DELETE", "/fault"),
+)
+
+
+@pytest.mark.usefixtures("seats")
+async def test_a_state_holding_its_orgs_served_without_it_refuses_them_and_keeps_them(
+    tmp_path: Path,
+) -> None:
+    """Plain usagemock on the script's state file: its orgs are listed, refused with the fix, kept.
+
+    No 500 anywhere (the listing holds to the admin spec, the panel lists the org without
+    reading it), and resetting everything leaves them for the script to serve again.
+    """
+    state = str(tmp_path / "state.sqlite3")
+    async with in_process_client(state=state) as script:
+        added = await script.post(f"/_usagemock/orgs/{NAME}/{ORG}/ingest", json={"amount": 3})
+        assert added.status_code == 200, added.text
+    apis.unregister(NAME)
+    try:
+        async with in_process_client(state=state) as plain:
+            listed = await plain.get("/_usagemock/orgs")
+            assert listed.status_code == 200, listed.text
+            assert {"api": NAME, "org_id": ORG} in listed.json()
+            for method, rest in _ORG_OPERATIONS:
+                refused = await plain.request(
+                    method, f"/_usagemock/orgs/{NAME}/{ORG}{rest}", json={}
+                )
+                detail = refused.json()["detail"]
+                assert refused.status_code == 400, (method, rest, refused.text)
+                assert f"'{NAME}'" in detail and "registers the API" in detail, detail
+                assert "another --state" in detail, detail
+            panel = await plain.get("/_usagemock/panel/orgs")
+            assert panel.status_code == 200 and "Not served here" in panel.text, panel.text
+            assert (await plain.delete("/_usagemock/orgs")).status_code == 204
+    finally:
+        apis.register(FACTS)
+    async with in_process_client(state=state) as again:
+        kept = await again.get(f"/_usagemock/orgs/{NAME}/{ORG}")
+    assert kept.status_code == 200, kept.text
+    assert [ingest["amount"] for ingest in kept.json()["record"]["ingests"]] == [3]

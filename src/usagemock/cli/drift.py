@@ -19,7 +19,7 @@ import httpx
 
 from usagemock.apis import facts
 from usagemock.cli import ApiChoice, main
-from usagemock.cli.test import _non_blank, throwaway
+from usagemock.cli.test import non_blank, throwaway
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
 from usagemock.specs import AUTH_MODE_HEADER, TOKEN_VARIABLE
@@ -37,7 +37,7 @@ DRIFT_ORG = "org_usagemock_drift"  # the mock's org for the token when no --org-
     "--org-id",
     "org_ids",
     multiple=True,
-    callback=lambda ctx, param, orgs: _non_blank(orgs),
+    callback=lambda ctx, param, orgs: non_blank(orgs),
     help="An org the token owns (repeatable).",
 )
 @click.option(

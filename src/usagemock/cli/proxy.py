@@ -22,7 +22,7 @@ import click
 from usagemock.apis import names
 from usagemock.cli import ApiChoice, main
 from usagemock.cli.serve import _check_bind
-from usagemock.cli.test import _non_blank
+from usagemock.cli.test import non_blank
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
 from usagemock.specs import TOKEN_VARIABLE
@@ -50,7 +50,7 @@ DEFAULT_PORT = 4010  # Prism's: teams coming from `prism proxy` keep their front
     "--org-id",
     "org_ids",
     multiple=True,
-    callback=lambda ctx, param, orgs: _non_blank(orgs),
+    callback=lambda ctx, param, orgs: non_blank(orgs),
     help="An org that token owns (repeatable): it must answer 200, others never.",
 )
 @click.option(
@@ -184,6 +184,7 @@ def finding_line(finding: Any) -> str:
 def finding_json(finding: Any) -> str:
     """One JSON line per finding, token-free as the finding is."""
     record = dataclasses.asdict(finding)
+    del record["seed"]  # watched traffic has none (the watch sets None): nothing replays it
     record["party"] = "client" if finding.stage == "client" else "server"
     record["note"] = finding.note
     return json.dumps(record, ensure_ascii=False)

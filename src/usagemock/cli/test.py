@@ -42,7 +42,7 @@ IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")
     "--org-id",
     "org_ids",
     multiple=True,
-    callback=lambda ctx, param, orgs: _non_blank(orgs),
+    callback=lambda ctx, param, orgs: non_blank(orgs),
     help="An org the token owns (repeatable).",
 )
 @click.option("--max-examples", type=click.IntRange(1), help="Generated cases per phase.")
@@ -139,16 +139,17 @@ def test_command(**flags: Any) -> None:
     sys.exit(0 if passed else 1)
 
 
-def _non_blank(orgs: tuple[str, ...]) -> tuple[str, ...]:
-    """``orgs`` as given, or a ConfigError for an empty or blank one (an unset variable?)."""
-    for org in orgs:
-        if not org.strip():
-            what = "blank" if org else "empty (an unset variable?)"
-            raise ConfigError(
-                f"--org-id {org!r} is {what}; pass the id of an org the token owns, or leave "
-                "the option out."
-            )
-    return orgs
+def non_blank(
+    values: tuple[str, ...],
+    option: str = "--org-id",
+    fix: str = "pass the id of an org the token owns, or leave the option out",
+) -> tuple[str, ...]:
+    """``values`` of ``option`` as given, or a ConfigError for an empty or blank one (``fix``)."""
+    for value in values:
+        if not value.strip():
+            what = "blank" if value else "empty (an unset variable?)"
+            raise ConfigError(f"{option} {value!r} is {what}; {fix}.")
+    return values
 
 
 def _expectations(scenario: str | None, folder: Path | None, api: str) -> dict[str, Any] | None:

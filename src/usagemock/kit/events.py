@@ -61,7 +61,8 @@ class Finding:
     content_type: str | None
     body: str
     curl: str
-    seed: int
+    seed: int | None
+    """The run's seed, to replay it; None for traffic the kit did not make (no seed replays it)."""
     kind: str = "documented"
     """Where the broken check comes from: documented, inferred or assumed (a note)."""
     source: str = ""
@@ -116,7 +117,8 @@ class RunFinished:
     """A contract run of one API ends."""
 
     api: str
-    seed: int
+    seed: int | None
+    """None for traffic the kit did not make (``usagemock proxy``): no seed replays it."""
     elapsed: float
     requests: int
     findings: tuple[Finding, ...]

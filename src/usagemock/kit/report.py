@@ -118,14 +118,16 @@ class TerminalReport:
             verdict += f", {len(notes)} note(s)"
         self.write(
             f"\n{event.api}: {verdict}; {event.requests} requests in {event.elapsed:.1f} s "
-            f"({event.rate:.0f}/s), seed {event.seed}\n"
+            f"({event.rate:.0f}/s)" + ("" if event.seed is None else f", seed {event.seed}") + "\n"
         )
 
     def _mark(self, finding: Finding) -> str:
         """How a finding counts in the tally: ``!`` a failure, ``~`` a note."""
         return "~" if finding.note and not self._strict else "!"
 
-    def _list(self, heading: str, grouped: dict[tuple[str, str], list[Finding]], seed: int) -> None:
+    def _list(
+        self, heading: str, grouped: dict[tuple[str, str], list[Finding]], seed: int | None
+    ) -> None:
         if grouped:
             self.write(f"\n{heading}:")
         for number, ((operation, check), findings) in enumerate(grouped.items(), 1):
@@ -137,11 +139,15 @@ class TerminalReport:
             # Examples from every stage, so each stage line that counts one has one here.
             shown = [finding for found in stages.values() for finding in found[:SHOWN_PER_CHECK]]
             self.write("\n\n".join(textwrap.indent(describe(f), "   ") for f in shown))
-            self.write(f"   Replay the run: {self.rerun} --seed {seed}")
+            if seed is not None:
+                self.write(f"   Replay the run: {self.rerun} --seed {seed}")
 
 
 def describe(finding: Finding) -> str:
-    """One failure or note in full: rule, its kind and source, request, response, curl, seed."""
+    """One failure or note in full: rule, its kind and source, request, response, curl, seed.
+
+    Traffic the kit did not make (``usagemock proxy``) has no seed, so no seed line.
+    """
     lines = [f"{'Note' if finding.note else 'Broken'}: {finding.title}"]
     if finding.source:
         lines.append(f"  Source: {finding.source}")
@@ -156,7 +162,8 @@ def describe(finding: Finding) -> str:
         if finding.body:
             lines.append(f"  {finding.body}")
     lines.append(f"Reproduce with: {finding.curl}")
-    lines.append(f"Seed: {finding.seed}")
+    if finding.seed is not None:
+        lines.append(f"Seed: {finding.seed}")
     return "\n".join(lines)
 
 
@@ -228,9 +235,10 @@ class JUnitReport:
             skipped=str(len(self._skipped[event.api])),
             time=f"{event.elapsed:.3f}",
         )
-        ET.SubElement(
-            ET.SubElement(suite, "properties"), "property", name="seed", value=str(event.seed)
-        )
+        if event.seed is not None:
+            ET.SubElement(
+                ET.SubElement(suite, "properties"), "property", name="seed", value=str(event.seed)
+            )
         for operation, check in cases:
             case = ET.SubElement(
                 suite, "testcase", classname=f"{event.api}.{operation}", name=check

@@ -53,7 +53,8 @@ class MarkdownSummary:
             f"### {self.title}: {event.api}{against}",
             "",
             f"{mark}: {len(failures)} check(s) broken, {len(notes)} note(s); "
-            f"{event.requests} requests in {event.elapsed:.1f} s, seed {event.seed}.",
+            f"{event.requests} requests in {event.elapsed:.1f} s"
+            + ("." if event.seed is None else f", seed {event.seed}."),
             "",
             "| | check | operation | kind | responses |",
             "|---|---|---|---|---|",

@@ -77,7 +77,7 @@ def install_error_handlers(app: AsyncApp, api: str, render: Renderer) -> None:
 
     def on_state_lost(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         # Not the client's mistake and not a bug: the state database is away (restarting).
-        logger.warning("%s: %s", api, exc)
+        # Not logged per request: the store says so once per outage.
         return respond(503, str(exc), {"Retry-After": "1"})
 
     def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

@@ -125,10 +125,13 @@ class Panel:
         listed = list(dict.fromkeys([*self.log.seen(), *engine.orgs()]))
         matching = [(api, org) for api, org in listed if wanted in org.lower()]
         now = engine.now()
-        rows = []
+        rows: list[tuple[str, str, Headline | None]] = []
         for api, org_id in matching[:LISTED]:
-            record = engine.record(api, org_id)
-            rows.append((api, org_id, _headline(record, now)))
+            # The state may hold orgs of an API this server does not serve (another program's
+            # own API): listed, not read, since only a server that has the API can read them.
+            served = api in self.apis
+            line = _headline(engine.record(api, org_id), now) if served else None
+            rows.append((api, org_id, line))
         return self._render(
             "orgs.html", root=ROOT, rows=rows, more=len(matching) - len(rows), wanted=wanted
         )

@@ -21,6 +21,7 @@ import click
 
 from usagemock.apis import names
 from usagemock.cli import ApiChoice, main
+from usagemock.cli.onewrite import OneWriteProtocol
 from usagemock.cli.serve import _check_bind
 from usagemock.cli.test import non_blank
 from usagemock.errors import ConfigError, KitMissing
@@ -143,6 +144,8 @@ def proxy_command(**flags: Any) -> None:
         port=flags["port"],
         log_level="warning",
         lifespan="on",
+        http=OneWriteProtocol,  # a response's head and body in one write, as serve does
+        ws="none",
         server_header=False,  # the upstream's Server and Date headers pass through instead
         date_header=False,
     )

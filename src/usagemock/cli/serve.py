@@ -110,6 +110,7 @@ def serve(**flags: Any) -> None:
         "access_log": settings.access_log and sys.stdout.isatty(),
         "lifespan": "on",
         "http": OneWriteProtocol,  # a response's head and body in one write, not two
+        "ws": "none",  # no API here speaks WebSocket: skip loading uvicorn's implementation
         # an open panel keeps its request stream open; without a bound, Ctrl+C would wait for it
         "timeout_graceful_shutdown": SHUTDOWN_SECONDS,
     }

@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from usagemock.cli.onewrite import OneWriteProtocol
+
 
 def make_app(path: str, body: bytes) -> Starlette:
     """Build a Starlette app answering GET `path` with `body` as application/json."""
@@ -32,10 +34,20 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--path", default="/usage")
     parser.add_argument("--body-file", type=Path, required=True)
+    parser.add_argument(
+        "--one-write", action="store_true", help="write each response at once, as the mock does"
+    )
     args = parser.parse_args()
     app = make_app(args.path, args.body_file.read_bytes())
+    http = OneWriteProtocol if args.one_write else "auto"
     uvicorn.run(
-        app, host=args.host, port=args.port, workers=1, log_level="warning", access_log=False
+        app,
+        host=args.host,
+        port=args.port,
+        workers=1,
+        log_level="warning",
+        access_log=False,
+        http=http,
     )
 
 

@@ -30,7 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from run import HOST, PATHS, WRK_LUA, add_load_options, free_port, memory_mib, spawn, stop, wrk
+from run import HOST, PATHS, WRK_LUA, add_load_options, memory_mib, spawn, stop, wrk
+
+from usagemock.testing import free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.postgres_cluster
 

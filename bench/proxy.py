@@ -21,7 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from run import HOST, WRK_LUA, add_load_options, free_port, spawn, stop, wrk
+from run import HOST, WRK_LUA, add_load_options, spawn, stop, wrk
+
+from usagemock.testing import free_port
 
 CEILING = Path(__file__).with_name("ceiling.py")
 

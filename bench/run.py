@@ -1,15 +1,18 @@
 """Benchmark the usagemock server against a bare Starlette "ceiling" and Prism's static mock.
 
 Run: python bench/run.py [--api kenbun|timbal|both] [--connections 32] [--duration 10] [--json]
-                         [--before DIR]  # also the mock from another checkout, e.g. main
+                         [--rounds 3] [--before DIR]  # also the mock from another checkout
 
 Needs wrk (apt-get install wrk) and, for the Prism column, Node with npm: the first run installs
 @stoplight/prism-cli into bench/.peers (ignored by git); --no-prism skips it. Every server runs
-on 127.0.0.1 and wrk loads each in turn with the same settings, in one run, so the ratios hold
-even on a busy machine. The mock runs as `usagemock serve --api <api>` does by default: state in
-a (temporary) SQLite file, access log on (written to a file); then again with --workers 2.
-The ceiling is a bare Starlette app under uvicorn returning the mock's bytes; Prism serves the
-same spec statically with its logging silenced.
+on 127.0.0.1; all of an API's servers start first, then wrk loads each in turn with the same
+settings, round after round (--rounds), and each figure is the median of its rounds, so the
+ratios hold on a busy machine. The mock runs as `usagemock serve --api <api>` does by default:
+state in a (temporary) SQLite file, access log on (written to a file); then again with
+--workers 2. The ceiling is a bare Starlette app under plain uvicorn returning the mock's bytes
+(the target's reference); "ceiling 1w" is the same app writing each response in one write, as
+`usagemock serve` does (cli/onewrite.py), shown so that ratio is not mistaken for app speed alone.
+Prism serves the same spec statically with its logging silenced.
 """
 
 from __future__ import annotations
@@ -177,14 +180,24 @@ def wrk(url: str, lua: Path, connections: int, threads: int, seconds: int) -> di
     return data
 
 
-def load(url: str, lua: Path, args: argparse.Namespace, startup: float, pid: int) -> Result:
-    """Warm up, load `url` with wrk, then read the server's memory."""
-    wrk(url, lua, args.connections, args.threads, args.warmup)
-    w = wrk(url, lua, args.connections, args.threads, args.duration)
+def load(url: str, lua: Path, args: argparse.Namespace, warm: bool) -> dict[str, float]:
+    """Load `url` with wrk (after a warm-up when `warm`); return wrk's numbers."""
+    if warm:
+        wrk(url, lua, args.connections, args.threads, args.warmup)
+    return wrk(url, lua, args.connections, args.threads, args.duration)
+
+
+def result(rounds: list[dict[str, float]], startup: float, pid: int) -> Result:
+    """The medians of a server's rounds, its start-up, and its memory now."""
     rss, hwm = memory_mib(pid)
-    rps = w["requests"] / (w["duration_us"] / 1e6)
-    latency = (w["p50_us"] / 1000, w["p99_us"] / 1000)
-    return Result(rps, *latency, startup, rss, hwm, int(w["non2xx"]), int(w["socket_errors"]))
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    rps = statistics.median(r["requests"] / (r["duration_us"] / 1e6) for r in rounds)
+    errors = (int(sum(r["non2xx"] for r in rounds)), int(sum(r["socket_errors"] for r in rounds)))
+    p50, p99 = median("p50_us") / 1000, median("p99_us") / 1000
+    return Result(rps, p50, p99, startup, rss, hwm, *errors)
 
 
 def verdicts(results: dict[str, Result]) -> dict[str, dict[str, Any]]:
@@ -228,39 +241,51 @@ def report(summary: dict[str, Any]) -> None:
         for key, c in run["checks"].items():
             label, op, _ = TARGETS[key]
             print(f"{label:<20} {c['value']:>8} {op:>2} {c['target']:<5} {c['verdict']}")
+        results = run["results"]
+        if "ceiling 1w" in results:
+            same = results["mock"]["rps"] / results["ceiling 1w"]["rps"]
+            print(f"{'mock/ceiling 1w':<20} {same:>8.3f}    (both write a response at once)")
     for note in summary["notes"]:
         print(f"note: {note}")
 
 
 def bench_api(api: str, args: argparse.Namespace, tmp: Path, lua: Path) -> dict[str, Result]:
-    """Start and load each server for `api` in turn; return their results by name."""
+    """Start every server for `api`, load each in turn for --rounds rounds; results by name."""
     body = tmp / f"{api}-body.json"
+    ceiling = [sys.executable, str(CEILING), "--host", HOST, "--path", PATHS[api]]
+    ceiling += ["--body-file", str(body)]
     commands = {
         "mock": mock_cmd(api, free_port(), tmp / f"{api}-state.sqlite3", 1),
         "mock w2": mock_cmd(api, free_port(), tmp / f"{api}-state-w2.sqlite3", 2),
-        "ceiling": [sys.executable, str(CEILING), "--host", HOST, "--path", PATHS[api]],
+        "ceiling": [*ceiling, "--port", str(free_port())],
+        "ceiling 1w": [*ceiling, "--one-write", "--port", str(free_port())],
     }
-    commands["ceiling"] += ["--port", str(free_port()), "--body-file", str(body)]
     if args.before:  # another checkout's code on the same interpreter, e.g. main before a change
         before = mock_cmd(api, free_port(), tmp / f"{api}-state-before.sqlite3", 1)
         commands["before"] = ["env", f"PYTHONPATH={args.before / 'src'}", *before]
     if args.prism:
         commands["prism"] = prism_cmd(api, free_port())
-    results = {}
-    for name, cmd in commands.items():
-        port = cmd[cmd.index("--port") + 1]
-        url = f"http://{HOST}:{port}{PATHS[api]}"
-        runs = args.startup_runs if name in ("mock", "ceiling") else 1
-        procs: list[subprocess.Popen[bytes]] = []
-        try:
+    procs: list[subprocess.Popen[bytes]] = []
+    started: dict[str, tuple[str, int, float]] = {}
+    try:
+        for name, cmd in commands.items():
+            url = f"http://{HOST}:{cmd[cmd.index('--port') + 1]}{PATHS[api]}"
+            runs = args.startup_runs if name in ("mock", "ceiling") else 1
             pid, startup = start_timed(cmd, url, tmp / f"{api}-{name}.log", runs, procs)
-            if name == "mock":
+            if name == "mock":  # the ceilings serve its bytes
                 body.write_bytes(httpx.get(url, headers=HEADERS).content)
-            results[name] = load(url, lua, args, startup, pid)
-        finally:
-            for proc in procs:
-                stop(proc)
-    return results
+            started[name] = (url, pid, startup)
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name in started}
+        for n in range(args.rounds):
+            for name, (url, _, _) in started.items():
+                rounds[name].append(load(url, lua, args, warm=n == 0))
+        return {
+            name: result(rounds[name], startup=startup, pid=pid)
+            for name, (_, pid, startup) in started.items()
+        }
+    finally:
+        for proc in procs:
+            stop(proc)
 
 
 def _seconds(text: str) -> int:
@@ -288,6 +313,7 @@ def main() -> int:
     parser.add_argument("--api", choices=[*sorted(PATHS), "both"], default="both")
     add_load_options(parser)
     parser.add_argument("--startup-runs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="loads of each server; medians")
     parser.add_argument("--no-prism", dest="prism", action="store_false", help="skip Prism")
     parser.add_argument(
         "--before",

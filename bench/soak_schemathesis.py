@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 from subprocess import run
 
-from contract import HOST, TOKEN, free_port, start_mock
+from contract import HOST, TOKEN, start_mock
+
+from usagemock.testing import free_port
 
 MIN_CASES = 10_000
 SPECS = {  # API -> (its openapi.json under the all-APIs server, extra st arguments)

@@ -248,7 +248,7 @@ def org_problems(
     one a write on that base set last, or the base's own if none did.
     """
     mine = [w for w in writes if w.op.org == org]
-    replacing = {base_key(start): (None, start)}
+    replacing: dict[Any, tuple[Write | None, dict[str, Any]]] = {base_key(start): (None, start)}
     for write in mine:
         if write.op.kind in REPLACING:
             record = generated if write.op.kind == "reset" else write.body["record"]
@@ -303,6 +303,7 @@ def org_problems(
         if not candidates:
             problems.append(f"{org}: the final fault {final['fault']} is not the last one set")
     applied = base.get("applied_at")
-    if last is not None and last.op.kind == "scenario" and moment(applied) not in clock_values:
+    scenario_last = last is not None and last.op.kind == "scenario"
+    if scenario_last and (applied is None or moment(applied) not in clock_values):
         problems.append(f"{org}: scenario applied at {applied}, a moment the clock never showed")
     return problems

@@ -195,3 +195,12 @@ def test_an_empty_org_id_is_refused_at_the_option(org: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "--org-id" in result.stderr and "usagemock-test-" not in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("token", ["", "  "])
+def test_an_empty_token_is_refused_not_replaced_by_the_environments(token: str) -> None:
+    """``--token ""`` (an unset variable) is one line, not a silent switch to $USAGEMOCK_TOKEN."""
+    result = usagemock_test("--api", "kenbun", "--token", token)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("usagemock: error: --token ")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

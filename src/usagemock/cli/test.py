@@ -82,6 +82,12 @@ def test_command(**flags: Any) -> None:
         from usagemock import kit
     except ImportError as exc:  # schemathesis is an extra: `usagemock serve` does not need it
         raise KitMissing(exc.name) from None
+    if flags["token"] is not None:  # given, even as "": an unset $TOKEN must not fall back
+        non_blank(
+            (flags["token"],),
+            "--token",
+            f"pass a token, or leave --token out to use ${TOKEN_VARIABLE}",
+        )
     token = flags["token"] or os.environ.get(TOKEN_VARIABLE)
     base_url: str | None = flags["base_url"]
     if base_url is not None:  # given, even as "": an unset $STAGING_URL must not test the mock

@@ -191,3 +191,15 @@ def test_a_blank_string_option_is_a_usage_error_naming_it(
     result = pytester.runpytest_inprocess("-p", "no:asyncio", *args, f"{option}={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
     assert f"usagemock: {says}" in result.stderr.str(), result.stderr.str()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "lots"])
+def test_max_examples_below_one_is_a_usage_error(pytester: pytest.Pytester, value: str) -> None:
+    """``--usagemock-max-examples 0`` stops the run, instead of meaning the default."""
+    args = ["--usagemock-url", "http://127.0.0.1:9", "--usagemock-api", "kenbun"]
+    result = pytester.runpytest_inprocess(
+        "-p", "no:asyncio", *args, f"--usagemock-max-examples={value}"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    assert "--usagemock-max-examples" in result.stderr.str(), result.stderr.str()
+    assert "not a whole number of 1 or more" in result.stderr.str(), result.stderr.str()

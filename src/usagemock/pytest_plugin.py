@@ -12,6 +12,7 @@ top; the mock and the kit are imported inside the fixtures and the test that nee
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import subprocess
@@ -58,12 +59,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--usagemock-org-id", action="append", default=[], help="An org the token owns."
     )
     group.addoption("--usagemock-seed", type=int, default=0, help="Seed of the contract run.")
-    group.addoption("--usagemock-max-examples", type=int, help="Generated cases per phase.")
+    group.addoption(
+        "--usagemock-max-examples", type=_at_least_one, help="Generated cases per phase."
+    )
     group.addoption(
         "--usagemock-strict",
         action="store_true",
         help="Fail on notes too (the server chose otherwise than the mock's assumptions).",
     )
+
+
+def _at_least_one(text: str) -> int:
+    """A whole number of 1 or more (0 would silently mean the default)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -9,6 +9,8 @@ without; status, headers and body bytes must be identical.
 from __future__ import annotations
 
 import asyncio
+import gc
+import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -227,6 +229,34 @@ def test_a_repeated_head_is_checked_once_and_answered_afresh(
     first, second = asyncio.run(twice())
     assert second == first + 7
     assert served.count == 2
+
+
+def test_unique_heads_keep_a_bounded_memory(tmp_path: Path, clock: SettableClock) -> None:
+    """Heads never seen twice (a header unique to each request, and large) are not all kept.
+
+    Each head a client repeats is remembered, up to a count and a size in bytes: without the
+    size, 4096 heads of 60 KB grew a served mock by 235 MiB.
+    """
+    pair = _pair(tmp_path, clock, api="kenbun")
+    big = 96 * 1024  # per head; 96 of them are 9 MiB
+
+    async def unique_heads() -> int:
+        await pair.fast.get("/usage", headers={"Authorization": "Bearer demo"})  # warm up
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(96):
+            padding = f"{n:08d}" * (big // 8)
+            headers = {"Authorization": "Bearer demo", "X-Padding": padding}
+            assert (await pair.fast.get("/usage", headers=headers)).status_code == 200
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+
+    tracemalloc.start()
+    try:
+        kept = asyncio.run(unique_heads())
+    finally:
+        tracemalloc.stop()
+    assert kept < fastpath.MAX_REMEMBERED_BYTES + 2**21, f"{kept / 2**20:.1f} MiB kept"
 
 
 SCHEMES = {

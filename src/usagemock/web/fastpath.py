@@ -39,8 +39,11 @@ from usagemock.web.oas31 import OperationParts, SpecMiddleware
 
 #: The scope extension in which connexion keeps a request's context (what security found).
 _CONTEXT = "connexion_context"
-#: Request heads remembered at most; past it the memory starts again.
+#: Request heads remembered at most, and their bytes (path and headers) at most; past either the
+#: memory starts again. Without the bytes, heads a client never repeats (a header unique to each
+#: request) could hold 4096 times the largest head uvicorn accepts.
 MAX_REMEMBERED = 4096
+MAX_REMEMBERED_BYTES = 4 << 20
 
 #: A request head: its path and its headers, as the ASGI scope has them.
 Head = tuple[str, tuple[tuple[bytes, bytes], ...]]
@@ -66,6 +69,7 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
         self.app = app
         self._routes: list[tuple[Route, OperationParts]] = []
         self._heads: dict[Head, Passed | None] = {}  # None: the head takes the full path
+        self._bytes = 0  # of the heads remembered
 
     def add_api(self, specification: Any, *, base_path: str | None = None, **options: Any) -> None:
         """Register the API's body-less GETs (connexion calls this once per ``add_api``)."""
@@ -120,9 +124,13 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
         return self._remember(head, None)
 
     def _remember(self, head: Head, passed: Passed | None) -> Passed | None:
-        if len(self._heads) >= MAX_REMEMBERED:
+        path, headers = head
+        size = len(path) + sum(len(name) + len(value) for name, value in headers)
+        if len(self._heads) >= MAX_REMEMBERED or self._bytes + size > MAX_REMEMBERED_BYTES:
             self._heads.clear()
+            self._bytes = 0
         self._heads[head] = passed
+        self._bytes += size
         return passed
 
 

@@ -259,6 +259,43 @@ def test_unique_heads_keep_a_bounded_memory(tmp_path: Path, clock: SettableClock
     assert kept < fastpath.MAX_REMEMBERED_BYTES + 2**21, f"{kept / 2**20:.1f} MiB kept"
 
 
+def test_header_pairs_as_lists_get_the_full_paths_answer(
+    tmp_path: Path, clock: SettableClock
+) -> None:
+    """ASGI lets a server give each header as any two-item iterable: lists are answered too."""
+    made = Settings(state=str(tmp_path / "lists.sqlite3"), validate_responses=False, api="kenbun")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/usage",
+        "raw_path": b"/usage",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [[b"host", b"mock"], [b"authorization", b"Bearer demo"]],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def answer(fast: bool) -> list[Any]:
+        sent: list[Any] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        app = create_app(made, real_clock=clock, fast_gets=fast)
+        await app(dict(scope), receive, send)
+        await app(dict(scope), receive, send)  # again: the head remembered
+        return [message.get("status") for message in sent if "status" in message]
+
+    assert asyncio.run(answer(True)) == asyncio.run(answer(False)) == [200, 200]
+
+
 SCHEMES = {
     "bearer_auth": {"type": "http", "scheme": "Bearer"},
     "basic_auth": {"type": "http", "scheme": "basic"},

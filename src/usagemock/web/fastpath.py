@@ -96,7 +96,11 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
         """Serve the request the short way when it qualifies; else pass it on unchanged."""
         if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
             head: Head = (scope["path"], tuple(scope["headers"]))
-            passed = self._heads.get(head, _UNSEEN)
+            try:
+                passed = self._heads.get(head, _UNSEEN)
+            except TypeError:  # pairs as lists (ASGI allows any two-item iterable): as tuples
+                head = (scope["path"], tuple(map(tuple, scope["headers"])))
+                passed = self._heads.get(head, _UNSEEN)
             if passed is _UNSEEN:
                 passed = await self._check(scope, head)
             if passed is not None:

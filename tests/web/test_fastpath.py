@@ -296,6 +296,23 @@ def test_header_pairs_as_lists_get_the_full_paths_answer(
     assert asyncio.run(answer(True)) == asyncio.run(answer(False)) == [200, 200]
 
 
+def test_a_head_is_remembered_with_its_root_path(tmp_path: Path, clock: SettableClock) -> None:
+    """Routing reads the root path as well as the path: one passed with "" passes no other."""
+    made = Settings(state=str(tmp_path / "root.sqlite3"), validate_responses=False)
+
+    async def statuses(fast: bool) -> list[int]:
+        app = create_app(made, real_clock=clock, fast_gets=fast)
+        answers = []
+        for root_path in ("", "/kenbun"):
+            transport = httpx.ASGITransport(app=app, root_path=root_path)
+            async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+                response = await client.get("/kenbun/usage", headers={"Authorization": "Bearer x"})
+                answers.append(response.status_code)
+        return answers
+
+    assert asyncio.run(statuses(True)) == asyncio.run(statuses(False)) == [200, 404]
+
+
 SCHEMES = {
     "bearer_auth": {"type": "http", "scheme": "Bearer"},
     "basic_auth": {"type": "http", "scheme": "basic"},

@@ -13,10 +13,11 @@ with the same objects, built once per operation (``web/oas31.py``'s :class:`Oper
 * the handler, in connexion's context, with the arguments connexion would give it;
 * the response: connexion's response building.
 
-Routing, security and validation depend only on the request's path and headers (security only
-when it is the APIs' bearer check, a function of the Authorization header), so what they
-decided is remembered per path and header list: a client repeating a request (a load test, a
-polling page) skips them. Nothing the handler reads is remembered; state is read afresh.
+Routing, security and validation depend only on the request's path, root path and headers
+(security only when it is the APIs' bearer check, a function of the Authorization header), so
+what they decided is remembered per path, root path and header list: a client repeating a
+request (a load test, a polling page) skips them. Nothing the handler reads is remembered; state
+is read afresh.
 
 A request that would not reach the handler on connexion's full path (a failed check, a query
 string, another method, any other path) is handed to that full path untouched, so every error
@@ -45,8 +46,8 @@ _CONTEXT = "connexion_context"
 MAX_REMEMBERED = 4096
 MAX_REMEMBERED_BYTES = 4 << 20
 
-#: A request head: its path and its headers, as the ASGI scope has them.
-Head = tuple[str, tuple[tuple[bytes, bytes], ...]]
+#: A request head: its path, root path (routing reads both) and headers, as the scope has them.
+Head = tuple[str, str, tuple[tuple[bytes, bytes], ...]]
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,12 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request the short way when it qualifies; else pass it on unchanged."""
         if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
-            head: Head = (scope["path"], tuple(scope["headers"]))
+            path, root_path = scope["path"], scope.get("root_path", "")
+            head: Head = (path, root_path, tuple(scope["headers"]))
             try:
                 passed = self._heads.get(head, _UNSEEN)
             except TypeError:  # pairs as lists (ASGI allows any two-item iterable): as tuples
-                head = (scope["path"], tuple(map(tuple, scope["headers"])))
+                head = (path, root_path, tuple(map(tuple, scope["headers"])))
                 passed = self._heads.get(head, _UNSEEN)
             if passed is _UNSEEN:
                 passed = await self._check(scope, head)
@@ -128,8 +130,8 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
         return self._remember(head, None)
 
     def _remember(self, head: Head, passed: Passed | None) -> Passed | None:
-        path, headers = head
-        size = len(path) + sum(len(name) + len(value) for name, value in headers)
+        path, root_path, headers = head
+        size = len(path) + len(root_path) + sum(len(name) + len(value) for name, value in headers)
         if len(self._heads) >= MAX_REMEMBERED or self._bytes + size > MAX_REMEMBERED_BYTES:
             self._heads.clear()
             self._bytes = 0

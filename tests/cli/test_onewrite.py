@@ -169,3 +169,21 @@ def test_a_streamed_chunk_arrives_before_the_next_is_sent(port: int) -> None:
     first_chunk = next(at for at, chunks in arrivals if chunks >= 1)
     assert first_chunk < CHUNK_GAP, arrivals
     assert received.count(b";") == 3
+
+
+def test_a_client_that_half_closes_after_its_request_still_gets_the_answer(port: int) -> None:
+    """EOF from the client closes the socket's transport: what was gathered leaves before that.
+
+    uvicorn's own protocol answers such a client (``printf ... | nc -N``) whenever the app
+    answered in the turn it got the request; every one of several tries must get it here too.
+    """
+    answered = 0
+    for _ in range(10):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /half HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.shutdown(socket.SHUT_WR)
+            received = b""
+            while data := sock.recv(65536):
+                received += data
+        answered += received.startswith(b"HTTP/1.1 200 OK") and received.endswith(b"/half")
+    assert answered == 10

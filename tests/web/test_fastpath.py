@@ -9,6 +9,8 @@ without; status, headers and body bytes must be identical.
 from __future__ import annotations
 
 import asyncio
+import gc
+import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -227,6 +229,88 @@ def test_a_repeated_head_is_checked_once_and_answered_afresh(
     first, second = asyncio.run(twice())
     assert second == first + 7
     assert served.count == 2
+
+
+def test_unique_heads_keep_a_bounded_memory(tmp_path: Path, clock: SettableClock) -> None:
+    """Heads never seen twice (a header unique to each request, and large) are not all kept.
+
+    Each head a client repeats is remembered, up to a count and a size in bytes: without the
+    size, 4096 heads of 60 KB grew a served mock by 235 MiB.
+    """
+    pair = _pair(tmp_path, clock, api="kenbun")
+    big = 96 * 1024  # per head; 96 of them are 9 MiB
+
+    async def unique_heads() -> int:
+        await pair.fast.get("/usage", headers={"Authorization": "Bearer demo"})  # warm up
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(96):
+            padding = f"{n:08d}" * (big // 8)
+            headers = {"Authorization": "Bearer demo", "X-Padding": padding}
+            assert (await pair.fast.get("/usage", headers=headers)).status_code == 200
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+
+    tracemalloc.start()
+    try:
+        kept = asyncio.run(unique_heads())
+    finally:
+        tracemalloc.stop()
+    assert kept < fastpath.MAX_REMEMBERED_BYTES + 2**21, f"{kept / 2**20:.1f} MiB kept"
+
+
+def test_header_pairs_as_lists_get_the_full_paths_answer(
+    tmp_path: Path, clock: SettableClock
+) -> None:
+    """ASGI lets a server give each header as any two-item iterable: lists are answered too."""
+    made = Settings(state=str(tmp_path / "lists.sqlite3"), validate_responses=False, api="kenbun")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/usage",
+        "raw_path": b"/usage",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [[b"host", b"mock"], [b"authorization", b"Bearer demo"]],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def answer(fast: bool) -> list[Any]:
+        sent: list[Any] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        app = create_app(made, real_clock=clock, fast_gets=fast)
+        await app(dict(scope), receive, send)
+        await app(dict(scope), receive, send)  # again: the head remembered
+        return [message.get("status") for message in sent if "status" in message]
+
+    assert asyncio.run(answer(True)) == asyncio.run(answer(False)) == [200, 200]
+
+
+def test_a_head_is_remembered_with_its_root_path(tmp_path: Path, clock: SettableClock) -> None:
+    """Routing reads the root path as well as the path: one passed with "" passes no other."""
+    made = Settings(state=str(tmp_path / "root.sqlite3"), validate_responses=False)
+
+    async def statuses(fast: bool) -> list[int]:
+        app = create_app(made, real_clock=clock, fast_gets=fast)
+        answers = []
+        for root_path in ("", "/kenbun"):
+            transport = httpx.ASGITransport(app=app, root_path=root_path)
+            async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+                response = await client.get("/kenbun/usage", headers={"Authorization": "Bearer x"})
+                answers.append(response.status_code)
+        return answers
+
+    assert asyncio.run(statuses(True)) == asyncio.run(statuses(False)) == [200, 404]
 
 
 SCHEMES = {

@@ -6,7 +6,8 @@ twice. Under load that second write cost as much as a third of the server's CPU 
 :class:`OneWriteProtocol` hands uvicorn's protocol a transport that gathers what is written during
 one turn of the event loop and writes it once, at the end of that turn. Nothing waits longer
 than that turn, so a streamed response (the panel's event stream) still leaves as it is sent, and
-closing the connection writes what was gathered first.
+closing the connection writes what was gathered first, as does the client's end of sending
+(asyncio closes the socket's transport on it, and a closed transport writes nothing more).
 """
 
 from __future__ import annotations
@@ -51,5 +52,14 @@ class OneWriteProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Hand uvicorn the gathering transport instead of the socket's."""
-        gathering = GatheringTransport(cast(asyncio.Transport, transport))
-        super().connection_made(cast(asyncio.Transport, gathering))
+        self._gathering = GatheringTransport(cast(asyncio.Transport, transport))
+        super().connection_made(cast(asyncio.Transport, self._gathering))
+
+    def eof_received(self) -> None:
+        """Write what was gathered before asyncio closes the transport on the client's EOF.
+
+        A client may end its side once its request is sent (``nc -N``); uvicorn's own protocol
+        has answered it by then when the app answered in the request's turn.
+        """
+        self._gathering.flush()
+        super().eof_received()

@@ -13,10 +13,11 @@ with the same objects, built once per operation (``web/oas31.py``'s :class:`Oper
 * the handler, in connexion's context, with the arguments connexion would give it;
 * the response: connexion's response building.
 
-Routing, security and validation depend only on the request's path and headers (security only
-when it is the APIs' bearer check, a function of the Authorization header), so what they
-decided is remembered per path and header list: a client repeating a request (a load test, a
-polling page) skips them. Nothing the handler reads is remembered; state is read afresh.
+Routing, security and validation depend only on the request's path, root path and headers
+(security only when it is the APIs' bearer check, a function of the Authorization header), so
+what they decided is remembered per path, root path and header list: a client repeating a
+request (a load test, a polling page) skips them. Nothing the handler reads is remembered; state
+is read afresh.
 
 A request that would not reach the handler on connexion's full path (a failed check, a query
 string, another method, any other path) is handed to that full path untouched, so every error
@@ -39,11 +40,14 @@ from usagemock.web.oas31 import OperationParts, SpecMiddleware
 
 #: The scope extension in which connexion keeps a request's context (what security found).
 _CONTEXT = "connexion_context"
-#: Request heads remembered at most; past it the memory starts again.
+#: Request heads remembered at most, and their bytes (path and headers) at most; past either the
+#: memory starts again. Without the bytes, heads a client never repeats (a header unique to each
+#: request) could hold 4096 times the largest head uvicorn accepts.
 MAX_REMEMBERED = 4096
+MAX_REMEMBERED_BYTES = 4 << 20
 
-#: A request head: its path and its headers, as the ASGI scope has them.
-Head = tuple[str, tuple[tuple[bytes, bytes], ...]]
+#: A request head: its path, root path (routing reads both) and headers, as the scope has them.
+Head = tuple[str, str, tuple[tuple[bytes, bytes], ...]]
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
         self.app = app
         self._routes: list[tuple[Route, OperationParts]] = []
         self._heads: dict[Head, Passed | None] = {}  # None: the head takes the full path
+        self._bytes = 0  # of the heads remembered
 
     def add_api(self, specification: Any, *, base_path: str | None = None, **options: Any) -> None:
         """Register the API's body-less GETs (connexion calls this once per ``add_api``)."""
@@ -91,8 +96,13 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request the short way when it qualifies; else pass it on unchanged."""
         if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
-            head: Head = (scope["path"], tuple(scope["headers"]))
-            passed = self._heads.get(head, _UNSEEN)
+            path, root_path = scope["path"], scope.get("root_path", "")
+            head: Head = (path, root_path, tuple(scope["headers"]))
+            try:
+                passed = self._heads.get(head, _UNSEEN)
+            except TypeError:  # pairs as lists (ASGI allows any two-item iterable): as tuples
+                head = (path, root_path, tuple(map(tuple, scope["headers"])))
+                passed = self._heads.get(head, _UNSEEN)
             if passed is _UNSEEN:
                 passed = await self._check(scope, head)
             if passed is not None:
@@ -120,9 +130,13 @@ class FastGets(SpecMiddleware):  # type: ignore[misc]
         return self._remember(head, None)
 
     def _remember(self, head: Head, passed: Passed | None) -> Passed | None:
-        if len(self._heads) >= MAX_REMEMBERED:
+        path, root_path, headers = head
+        size = len(path) + len(root_path) + sum(len(name) + len(value) for name, value in headers)
+        if len(self._heads) >= MAX_REMEMBERED or self._bytes + size > MAX_REMEMBERED_BYTES:
             self._heads.clear()
+            self._bytes = 0
         self._heads[head] = passed
+        self._bytes += size
         return passed
 
 

@@ -14,7 +14,6 @@ that has no record yet gets its starting record in the same transaction.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,11 +54,7 @@ class OrgFixture:
 
 
 _NO_FIXTURE = OrgFixture()
-
-
-@functools.lru_cache(maxsize=4096)  # an org that nothing changed is read on every request
-def _generated(api: str, org_id: str, seed: int, name: str | None) -> OrgRecord:
-    return OrgRecord(definition(api).generate(org_id, seed, name))
+MAX_GENERATED = 4096  # generated records an engine keeps; past it, it starts again
 
 
 class Engine:
@@ -77,6 +72,7 @@ class Engine:
     ) -> None:
         self.store = store
         self._reads = ReadCache(store)  # a request's two reads, without a transaction each
+        self._generated: dict[tuple[str, str], OrgRecord] = {}  # this engine's APIs' orgs
         self.scenarios = dict(scenarios)
         self.seed = seed
         self.default_scenario = default_scenario
@@ -159,7 +155,16 @@ class Engine:
 
     def generated(self, api: str, org_id: str) -> OrgRecord:
         """The org as the seed makes it, with the name its fixture gives it, before any change."""
-        return _generated(api, org_id, self.seed, self._fixture(org_id).name)
+        key = (api, org_id)
+        record = self._generated.get(key)
+        if record is None:  # an org that nothing changed is read on every request: make it once
+            if len(self._generated) >= MAX_GENERATED:
+                self._generated.clear()
+            name = self._fixture(org_id).name
+            record = self._generated[key] = OrgRecord(
+                definition(api).generate(org_id, self.seed, name)
+            )
+        return record
 
     def _fixture(self, org_id: str) -> OrgFixture:
         return self.fixtures.get(org_id, _NO_FIXTURE)

@@ -26,6 +26,7 @@ ALLOWED = {
     "usagemock.rules": {"usagemock.rules"},
     "usagemock.errors": set(),
     "usagemock.error_bodies": set(),
+    "usagemock.endless": set(),
     # an API's kit half (the registry, ApiFacts, each API's facts and rules): what the kit may
     # load without the mock (see _layer)
     "api facts": {"usagemock.apis", "usagemock.rules", "usagemock.specs", "usagemock.errors"},
@@ -100,6 +101,7 @@ ALLOWED = {
         "usagemock.specs",
         "usagemock.errors",
         "usagemock.error_bodies",
+        "usagemock.endless",
     },
 }
 # The kit half of usagemock.apis: the registry, ApiFacts, each API package's (docstring-only)

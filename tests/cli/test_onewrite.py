@@ -8,17 +8,21 @@ whose chunks must each arrive before the next is sent, and a large body.
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
+from tests.test_cli import LiveServer
 from usagemock.cli.onewrite import GatheringTransport, OneWriteProtocol
+from usagemock.cli.serve import SHUTDOWN_SECONDS
 from usagemock.testing import free_port, wait_listening
 
 
@@ -187,3 +191,31 @@ def test_a_client_that_half_closes_after_its_request_still_gets_the_answer(port:
                 received += data
         answered += received.startswith(b"HTTP/1.1 200 OK") and received.endswith(b"/half")
     assert answered == 10
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_stopping_with_the_panels_stream_open_ends_it_without_a_traceback(
+    workers: str, tmp_path: Path
+) -> None:
+    """Ctrl+C with the panel's request log open: the stream ends at once, nothing is cancelled.
+
+    Without it uvicorn waited out its graceful timeout for a stream that never ends, then
+    cancelled it and printed the CancelledError's traceback.
+    """
+    server = LiveServer("--workers", workers, "--state", str(tmp_path / "state.sqlite3"))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET /_usagemock/panel/requests HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGINT)
+        sock.settimeout(SHUTDOWN_SECONDS)
+        try:
+            while sock.recv(65536):  # the rest of the stream, then its end
+                pass
+        except TimeoutError:
+            pass  # still open: the assertion below says so
+        ended = time.monotonic() - started
+        _, err = server.process.communicate(timeout=10)
+    assert ended < SHUTDOWN_SECONDS, f"the stream lasted {ended:.1f} s into the shutdown"
+    assert "Traceback" not in err and "Cancel" not in err, err

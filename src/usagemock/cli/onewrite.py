@@ -17,6 +17,8 @@ from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from usagemock.endless import ENDLESS
+
 
 class GatheringTransport:
     """A transport whose writes in one turn of the event loop leave in one write."""
@@ -48,7 +50,25 @@ class GatheringTransport:
 
 
 class OneWriteProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol on a :class:`GatheringTransport` (``uvicorn.run(http=...)``)."""
+    """uvicorn's httptools protocol on a :class:`GatheringTransport` (``uvicorn.run(http=...)``).
+
+    At shutdown it also ends a response its app marked endless (:data:`usagemock.endless.ENDLESS`)
+    as uvicorn ends an idle connection: the app hears the client left, the connection closes.
+    """
+
+    def shutdown(self) -> None:
+        """Begin uvicorn's graceful shutdown; an endless response ends now, not at the timeout."""
+        cycle = self.cycle
+        if (
+            cycle is not None
+            and not cycle.response_complete
+            and cycle.scope.get("state", {}).get(ENDLESS)
+        ):
+            cycle.disconnected = True  # its receive() now says http.disconnect
+            cycle.message_event.set()
+            self.transport.close()  # what was gathered is written first
+            return
+        super().shutdown()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Hand uvicorn the gathering transport instead of the socket's."""

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from usagemock.apis import definition
 from usagemock.domain.overview import Headline
 from usagemock.domain.records import OrgRecord
+from usagemock.endless import ENDLESS
 from usagemock.error_bodies import problem_details
 from usagemock.web.errors import send_error
 from usagemock.web.gate import PANEL, PREFIX
@@ -182,6 +183,7 @@ class Panel:
 
     async def requests(self, request: Request) -> Response:
         """The request log as server-sent events: the kept entries, then each new one."""
+        request.scope.setdefault("state", {})[ENDLESS] = True  # the server ends it at shutdown
         return StreamingResponse(
             self._events(),
             media_type="text/event-stream",

@@ -43,8 +43,9 @@ ADMIN_TOKEN = "s3cret"
 STATEFUL_SCENARIOS = 80  # state machine runs per round; each a chain of up to STATEFUL_STEPS calls
 STATEFUL_STEPS = 8
 # Rounds at most, each from the next seed, until every link was followed. One round misses
-# setFault -> clearFault for about 1 seed in 7 (and another link for 1 in 10 or fewer), so eight
-# leave a working link unfollowed about once in a million runs; a broken one fails in ~80 s.
+# setFault -> clearFault for 1 seed in 5 (16 of 80 seeds) and each other link for under 1 in 10,
+# so eight leave a working link unfollowed about once in 400,000 runs (0.2 ** 8); most runs need
+# one round or two, and a broken link fails after all eight (about a minute).
 STATEFUL_ROUNDS = 8
 
 LINKS = {  # (source operationId, target operationId) of every link in specs/admin.yaml

@@ -4,7 +4,13 @@ Each app runs in-process with ``validate_responses=True``, so a response that br
 specs/admin.yaml leaves as a 500 that ``not_a_server_error`` reports. The stateful phase walks the
 OpenAPI links (listScenarios -> applyScenario -> getOrg/ingest/setFault/getChart, ingest ->
 getOrg/resetOrg/getChart, setFault -> clearFault) and the test checks that each link was followed
-with the org it names.
+with the org it names, in rounds of chains from seeds SEED, SEED + 1, ... until all were (a
+broken link is never followed, so it fails after STATEFUL_ROUNDS rounds). One round is not
+enough: with 80 chains about 2 seeds in 5 miss some link (setFault -> clearFault needs four
+calls in a row to succeed), and which seeds do depends on the process, not only on the seed:
+Hypothesis also draws constants found in every local module imported so far (a fault's
+``status``, 400-599, may be one of the status codes written in any ``usagemock`` module), so a
+pytest worker whose earlier tests imported more of them generates other chains from one seed.
 
 Valid data is held to schemathesis' default ``positive_data_acceptance``: no 400 for a
 schema-valid request (the spec says exactly what is accepted; a valid request the mock's state
@@ -34,8 +40,13 @@ SEED = 20260317  # fixed, so a failure replays exactly; change it to explore oth
 MAX_EXAMPLES = 15  # fuzzed cases per operation and mode, on top of the examples/coverage cases
 MAX_RESPONSE_TIME = 5.0  # seconds; in-process answers take milliseconds, so only a hang trips it
 ADMIN_TOKEN = "s3cret"
-STATEFUL_SCENARIOS = 80  # state machine runs; each is a chain of up to STATEFUL_STEPS calls
+STATEFUL_SCENARIOS = 80  # state machine runs per round; each a chain of up to STATEFUL_STEPS calls
 STATEFUL_STEPS = 8
+# Rounds at most, each from the next seed, until every link was followed. One round misses
+# setFault -> clearFault for 1 seed in 5 (16 of 80 seeds) and each other link for under 1 in 10,
+# so eight leave a working link unfollowed about once in 400,000 runs (0.2 ** 8); most runs need
+# one round or two, and a broken link fails after all eight (about a minute).
+STATEFUL_ROUNDS = 8
 
 LINKS = {  # (source operationId, target operationId) of every link in specs/admin.yaml
     ("listScenarios", "applyScenario"),
@@ -127,8 +138,8 @@ def test_admin_requests_without_a_token_get_401(case: Case) -> None:
     )
 
 
-def run_links(schema: BaseSchema, admin_token: str | None = None) -> set[tuple[str, str]]:
-    """Run the stateful phase on ``schema``; the declared links it followed with their org."""
+def run_links(schema: BaseSchema, admin_token: str | None, seed: int) -> set[tuple[str, str]]:
+    """Run the stateful phase on ``schema`` from ``seed``; the declared links it followed."""
     followed: set[tuple[str, str]] = set()
     headers = {} if admin_token is None else {"Authorization": f"Bearer {admin_token}"}
 
@@ -156,7 +167,7 @@ def run_links(schema: BaseSchema, admin_token: str | None = None) -> set[tuple[s
                     followed.add((operation_id(source), operation_id(input.case)))
             return output
 
-    hypothesis.seed(SEED)(Workflow)
+    hypothesis.seed(seed)(Workflow)
     Workflow.run(
         settings=hypothesis.settings(
             max_examples=STATEFUL_SCENARIOS,
@@ -170,14 +181,26 @@ def run_links(schema: BaseSchema, admin_token: str | None = None) -> set[tuple[s
     return followed
 
 
+def assert_every_link_followed(schema: BaseSchema, admin_token: str | None = None) -> None:
+    """Rounds of the stateful phase, each from the next seed, follow every link in LINKS."""
+    followed: set[tuple[str, str]] = set()
+    for round_ in range(STATEFUL_ROUNDS):
+        followed |= run_links(schema, admin_token, SEED + round_)
+        if followed >= LINKS:
+            break
+    assert followed == LINKS, (
+        f"links never followed in {round_ + 1} rounds of {STATEFUL_SCENARIOS} chains (seeds "
+        f"{SEED}..{SEED + round_}): {sorted(LINKS - followed)}; followed but not in LINKS: "
+        f"{sorted(followed - LINKS)}"
+    )
+
+
 def test_stateful_phase_follows_every_link_and_passes_every_check() -> None:
     """Chains of calls along the admin links pass every check, and every link is followed."""
-    followed = run_links(admin_schema(GenerationMode.POSITIVE))
-    assert followed == LINKS, f"links never followed: {sorted(LINKS - followed)}"
+    assert_every_link_followed(admin_schema(GenerationMode.POSITIVE))
 
 
 def test_stateful_phase_passes_with_an_admin_token() -> None:
     """The same chains pass every check on a server that requires the admin token."""
     schema = admin_schema(GenerationMode.POSITIVE, admin_token=ADMIN_TOKEN)
-    followed = run_links(schema, ADMIN_TOKEN)
-    assert followed == LINKS, f"links never followed: {sorted(LINKS - followed)}"
+    assert_every_link_followed(schema, ADMIN_TOKEN)

@@ -216,6 +216,15 @@ def test_a_taken_port_is_one_line_not_a_traceback(server: LiveServer) -> None:
             {"USAGEMOCK_STATE": f"postgresql://me:pw@127.0.0.1:{free_port()}/state"},
             "Cannot use the PostgreSQL database postgresql://me:***@127.0.0.1:",
         ),
+        # an unset variable as --token is refused, not replaced by $USAGEMOCK_TOKEN
+        *(
+            (
+                (command, "--api", "kenbun", "--target", "http://127.0.0.1:9", "--token", ""),
+                {"USAGEMOCK_TOKEN": "from-the-environment"},
+                "--token '' is empty (an unset variable?)",
+            )
+            for command in ("drift", "proxy")
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args: tuple[str, ...], env: dict, message: str) -> None:

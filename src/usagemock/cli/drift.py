@@ -19,7 +19,7 @@ import httpx
 
 from usagemock.apis import facts
 from usagemock.cli import ApiChoice, main
-from usagemock.cli.test import non_blank, throwaway
+from usagemock.cli.test import org_ids_option, throwaway, token_option
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
 from usagemock.specs import AUTH_MODE_HEADER, TOKEN_VARIABLE
@@ -30,16 +30,8 @@ DRIFT_ORG = "org_usagemock_drift"  # the mock's org for the token when no --org-
 @main.command("drift")
 @click.option("--api", required=True, type=ApiChoice(), help="API to compare.")
 @click.option("--target", required=True, help="Base URL of the live server.")
-@click.option(
-    "--token", help=f"Bearer token for the live server (never printed). [env {TOKEN_VARIABLE}]"
-)
-@click.option(
-    "--org-id",
-    "org_ids",
-    multiple=True,
-    callback=lambda ctx, param, orgs: non_blank(orgs),
-    help="An org the token owns (repeatable).",
-)
+@token_option(f"Bearer token for the live server (never printed). [env {TOKEN_VARIABLE}]")
+@org_ids_option("An org the token owns (repeatable).")
 @click.option(
     "--samples",
     type=click.IntRange(1),

@@ -23,7 +23,7 @@ from usagemock.apis import names
 from usagemock.cli import ApiChoice, main
 from usagemock.cli.onewrite import OneWriteProtocol
 from usagemock.cli.serve import _check_bind
-from usagemock.cli.test import non_blank
+from usagemock.cli.test import org_ids_option, token_option
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
 from usagemock.specs import TOKEN_VARIABLE
@@ -42,18 +42,11 @@ DEFAULT_PORT = 4010  # Prism's: teams coming from `prism proxy` keep their front
     show_default=True,
     help="Port to listen on (Prism's).",
 )
-@click.option(
-    "--token",
-    help=f"A token the traffic uses that is valid (never printed): turns on the auth checks, "
-    f"every other token counting as invalid. [env {TOKEN_VARIABLE}]",
+@token_option(
+    f"A token the traffic uses that is valid (never printed): turns on the auth checks, "
+    f"every other token counting as invalid. [env {TOKEN_VARIABLE}]"
 )
-@click.option(
-    "--org-id",
-    "org_ids",
-    multiple=True,
-    callback=lambda ctx, param, orgs: non_blank(orgs),
-    help="An org that token owns (repeatable): it must answer 200, others never.",
-)
+@org_ids_option("An org that token owns (repeatable): it must answer 200, others never.")
 @click.option(
     "--report", type=click.Path(dir_okay=False, path_type=Path), help="Append JSON lines here."
 )

@@ -12,11 +12,11 @@ import os
 import random
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -29,22 +29,55 @@ from usagemock.specs import TOKEN_VARIABLE
 if TYPE_CHECKING:
     from usagemock.kit import Target
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 #: The token and orgs of the in-process mock, when the command line names none.
 IN_PROCESS_TOKEN = "usagemock-kit"
 IN_PROCESS_ORGS = ("org_kit_alpha", "org_kit_beta")
 
 
+def token_option(help: str) -> Callable[[F], F]:
+    """``--token``, refused when given empty or blank (see :func:`given_token`)."""
+    return click.option("--token", callback=given_token, help=help)
+
+
+def given_token(ctx: click.Context, param: click.Parameter, token: str | None) -> str | None:
+    """A ``--token`` as given; "" (an unset variable) must not fall back to the environment's."""
+    if token is not None:
+        fix = f"pass a token, or leave --token out to use ${TOKEN_VARIABLE}"
+        non_blank((token,), "--token", fix)
+    return token
+
+
+def org_ids_option(help: str) -> Callable[[F], F]:
+    """``--org-id`` (repeatable, as ``org_ids``), each refused when empty or blank."""
+    return click.option(
+        "--org-id",
+        "org_ids",
+        multiple=True,
+        callback=lambda ctx, param, orgs: non_blank(orgs),
+        help=help,
+    )
+
+
+def non_blank(
+    values: tuple[str, ...],
+    option: str = "--org-id",
+    fix: str = "pass the id of an org the token owns, or leave the option out",
+) -> tuple[str, ...]:
+    """``values`` of ``option`` as given, or a ConfigError for an empty or blank one (``fix``)."""
+    for value in values:
+        if not value.strip():
+            what = "blank" if value else "empty (an unset variable?)"
+            raise ConfigError(f"{option} {value!r} is {what}; {fix}.")
+    return values
+
+
 @main.command("test")
 @click.option("--api", required=True, type=ApiChoice("all"), help="API to test.")
 @click.option("--base-url", help="Base URL of a deployment; default: the mock, in-process.")
-@click.option("--token", help=f"Bearer token (never printed). [env {TOKEN_VARIABLE}]")
-@click.option(
-    "--org-id",
-    "org_ids",
-    multiple=True,
-    callback=lambda ctx, param, orgs: non_blank(orgs),
-    help="An org the token owns (repeatable).",
-)
+@token_option(f"Bearer token (never printed). [env {TOKEN_VARIABLE}]")
+@org_ids_option("An org the token owns (repeatable).")
 @click.option("--max-examples", type=click.IntRange(1), help="Generated cases per phase.")
 @click.option("--samples", type=click.IntRange(0), help="Calls per known org, each checked.")
 @click.option("--seed", type=int, help="Seed of every generated case; default: a random one.")
@@ -82,12 +115,6 @@ def test_command(**flags: Any) -> None:
         from usagemock import kit
     except ImportError as exc:  # schemathesis is an extra: `usagemock serve` does not need it
         raise KitMissing(exc.name) from None
-    if flags["token"] is not None:  # given, even as "": an unset $TOKEN must not fall back
-        non_blank(
-            (flags["token"],),
-            "--token",
-            f"pass a token, or leave --token out to use ${TOKEN_VARIABLE}",
-        )
     token = flags["token"] or os.environ.get(TOKEN_VARIABLE)
     base_url: str | None = flags["base_url"]
     if base_url is not None:  # given, even as "": an unset $STAGING_URL must not test the mock
@@ -143,19 +170,6 @@ def test_command(**flags: Any) -> None:
                 if isinstance(event, kit.RunFinished):
                     passed = passed and event.passed
     sys.exit(0 if passed else 1)
-
-
-def non_blank(
-    values: tuple[str, ...],
-    option: str = "--org-id",
-    fix: str = "pass the id of an org the token owns, or leave the option out",
-) -> tuple[str, ...]:
-    """``values`` of ``option`` as given, or a ConfigError for an empty or blank one (``fix``)."""
-    for value in values:
-        if not value.strip():
-            what = "blank" if value else "empty (an unset variable?)"
-            raise ConfigError(f"{option} {value!r} is {what}; {fix}.")
-    return values
 
 
 def _expectations(scenario: str | None, folder: Path | None, api: str) -> dict[str, Any] | None:

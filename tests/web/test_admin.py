@@ -15,17 +15,19 @@ ORG = f"{ADMIN}/orgs/timbal/org_f"
 TIMBAL = "/timbal/orgs/org_f/billing/overage"
 
 
-@pytest.mark.parametrize(
-    ("settings", "headers", "status"),
-    [
-        ({}, {}, 200),
-        ({"host": "0.0.0.0"}, {}, 403),
-        ({"admin_token": "s3cret"}, {}, 401),
-        ({"admin_token": "s3cret"}, bearer("wrong"), 401),
-        ({"admin_token": "s3cret"}, bearer("s3cret"), 200),
-        ({"host": "0.0.0.0", "admin_token": "s3cret"}, bearer("s3cret"), 200),
-    ],
-)
+#: (server settings, request headers, status) of the admin gate: open on loopback without a
+#: token, locked beyond it, token-only once one is set. The panel's fragments share it.
+GATE_CASES = [
+    ({}, {}, 200),
+    ({"host": "0.0.0.0"}, {}, 403),
+    ({"admin_token": "s3cret"}, {}, 401),
+    ({"admin_token": "s3cret"}, bearer("wrong"), 401),
+    ({"admin_token": "s3cret"}, bearer("s3cret"), 200),
+    ({"host": "0.0.0.0", "admin_token": "s3cret"}, bearer("s3cret"), 200),
+]
+
+
+@pytest.mark.parametrize(("settings", "headers", "status"), GATE_CASES)
 async def test_admin_access_depends_on_binding_and_token(
     make_client: MakeClient, settings: dict, headers: dict, status: int
 ) -> None:

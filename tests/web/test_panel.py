@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import FIXED_NOW, MakeClient, bearer
 from tests.test_cli import NOW, LiveServer
+from tests.web.test_admin import GATE_CASES
 from usagemock.apis import names
 from usagemock.domain.periods import isoformat
 
@@ -20,16 +21,7 @@ PANEL = "/_usagemock/panel"
 ADMIN = "/_usagemock"
 
 
-@pytest.mark.parametrize(
-    ("settings", "headers", "status"),
-    [
-        ({}, {}, 200),
-        ({"host": "0.0.0.0"}, {}, 403),
-        ({"admin_token": "s3cret"}, {}, 401),
-        ({"admin_token": "s3cret"}, bearer("wrong"), 401),
-        ({"admin_token": "s3cret"}, bearer("s3cret"), 200),
-    ],
-)
+@pytest.mark.parametrize(("settings", "headers", "status"), GATE_CASES)
 async def test_fragments_sit_behind_the_admin_gate_and_the_page_does_not(
     make_client: MakeClient, settings: dict, headers: dict, status: int
 ) -> None:

@@ -27,7 +27,7 @@ class ReadCache:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._lock = threading.Lock()  # admin handlers may run in connexion's thread pool
+        self._lock = threading.Lock()  # the engine may be called from threads (embedding code)
         self._version: int | None = None
         self._kept: dict[tuple[str, str], ClockState | OrgRecord | None] = {}
 

@@ -72,8 +72,8 @@ class OneWriteProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Hand uvicorn the gathering transport instead of the socket's."""
-        self._gathering = GatheringTransport(cast(asyncio.Transport, transport))
-        super().connection_made(cast(asyncio.Transport, self._gathering))
+        gathering = GatheringTransport(cast(asyncio.Transport, transport))
+        super().connection_made(cast(asyncio.Transport, gathering))
 
     def eof_received(self) -> None:
         """Write what was gathered before asyncio closes the transport on the client's EOF.
@@ -81,5 +81,5 @@ class OneWriteProtocol(HttpToolsProtocol):
         A client may end its side once its request is sent (``nc -N``); uvicorn's own protocol
         has answered it by then when the app answered in the request's turn.
         """
-        self._gathering.flush()
+        cast(GatheringTransport, self.transport).flush()  # connection_made gave uvicorn this one
         super().eof_received()

@@ -180,16 +180,9 @@ class Engine:
             return base
         return apply(self.scenario(first_scenario), base, now)
 
-    def record(
-        self,
-        api: str,
-        org_id: str,
-        *,
-        scenario: str | None = None,
-        token_scenario: str | None = None,
-    ) -> OrgRecord:
-        """The record the API answers from (see :meth:`answering`)."""
-        return self.answering(api, org_id, scenario=scenario, token_scenario=token_scenario)[0]
+    def record(self, api: str, org_id: str) -> OrgRecord:
+        """The record the API answers from, no scenario asked (see :meth:`answering`)."""
+        return self.answering(api, org_id)[0]
 
     def answering(
         self,

@@ -14,6 +14,7 @@ import pytest
 from tests.postgres_cluster import Cluster, find_bin
 from tests.thirdapi.seats import FACTS as SEATS
 from usagemock import apis
+from usagemock.postgres import PostgresStore
 from usagemock.settings import Settings
 from usagemock.store import Store, open_store
 from usagemock.web.app import create_app
@@ -97,6 +98,11 @@ class StateBackend:
     def open(self, location: str, *, seed: int = 0) -> Store:
         """A store on ``location`` (as a restarted server or another replica opens it)."""
         store = open_store(location, seed=seed)
+        if isinstance(store, PostgresStore):
+            # Connected before the test starts: a pool that grows in the background while
+            # hypothesis draws an example calls random(), which hypothesis reports as a
+            # strategy using the random module (a flaky failure under -W error).
+            store.open(wait=True)
         self._opened.append(store)
         return store
 

@@ -128,13 +128,17 @@ class PostgresStore:
             timeout=POOL_TIMEOUT, name="usagemock",
         )  # fmt: skip
 
-    def open(self) -> None:
-        """Start the pool (it connects in the background, and reconnects after a restart)."""
+    def open(self, *, wait: bool = False) -> None:
+        """Start the pool (it connects in the background, and reconnects after a restart).
+
+        ``wait`` returns only once its first connection is made, so the first transaction
+        finds it ready instead of queueing, which would make the pool grow in the background.
+        """
         if self._opened:
             return
         with self._opening:
             if not self._opened:
-                self._pool.open(wait=False)
+                self._pool.open(wait=wait, timeout=CONNECT_TIMEOUT)
                 self._opened = True
 
     def _ready_pool(self) -> ConnectionPool[psycopg.Connection[Any]]:

@@ -50,7 +50,7 @@ FACTS = ApiFacts(
     doc=DOC,
     definition="tests.thirdapi.seats:DEFINITION",
     sample_path="/orgs/org_demo/seats",
-    org_param="org_id",
+    org_param="org-id",  # not a Python name: the handler gets it as connexion names it
     rules=(OVER_LIMIT_FLAG,),
 )
 
@@ -113,7 +113,7 @@ class SeatsDefinition:
     def answer(
         self, account: SeatsAccount, now: datetime, ingests: Sequence[Ingest]
     ) -> dict[str, Any]:
-        """``GET /orgs/{org_id}/seats``."""
+        """``GET /orgs/{org-id}/seats``."""
         month = calendar_month(now)
         used = account.curve.at(month, now) + ingested(ingests, month, now)
         return {

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
 
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, bearer, in_process_client
 from usagemock.settings import Settings
 from usagemock.web.app import create_app
 
@@ -49,3 +50,19 @@ async def test_asterisk_request_target_gets_a_json_404(api: str, method: str) ->
     status, body = await asgi_request(app, method, "*")
     assert status == 404, body
     assert body.get("message") or body.get("detail")
+
+
+@pytest.mark.parametrize(
+    "path", ["/kenbun/usage", "/timbal/orgs/org_a/billing/overage", "/_usagemock/orgs"]
+)
+async def test_an_undeclared_query_parameter_is_ignored_without_an_error_line(
+    path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``?utm=x`` is answered as without it, and nothing is logged at ERROR for it."""
+    caplog.set_level(logging.DEBUG)
+    async with in_process_client() as client:
+        plain = await client.get(path, headers=bearer("t"))
+        odd = await client.get(f"{path}?utm=x&utm=y", headers=bearer("t"))
+    assert odd.status_code == plain.status_code == 200, odd.text
+    assert odd.content == plain.content
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -7,6 +7,7 @@ parameter its facts name (a token that may not read it gets 403), or else the to
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from connexion.context import scope as current_scope
+from connexion.decorators.parameter import sanitized
 from connexion.exceptions import ProblemException
 from starlette.types import Scope
 
@@ -155,9 +157,29 @@ class _Answer:
         return body_now(record, now)
 
 
+class _NoUndeclaredQueryErrors(logging.Filter):
+    """Drops connexion's ERROR line for each query parameter a spec does not declare.
+
+    connexion logs "Function argument 'x' ... not defined in specification" on every request
+    with one, when the handler takes ``**parameters`` as ours do (the admin API's too). The
+    parameter is ignored, as a server ignores a query parameter it does not know: nothing failed,
+    and the access log shows the query string.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Function argument ")
+
+
+_NO_UNDECLARED_QUERY_ERRORS = _NoUndeclaredQueryErrors()
+
+
 def operations(api: str, ctx: MockContext) -> dict[str, Callable[..., Any]]:
     """The handler of ``api``'s operation, by its operationId."""
+    logging.getLogger("connexion.decorators.parameter").addFilter(_NO_UNDECLARED_QUERY_ERRORS)
     org_param = definition(api).facts.org_param
+    # connexion passes a path parameter under the name its starlette route gives it ('-' made
+    # '_', as connexion.frameworks.starlette.convert_path_parameter does), sanitized.
+    org_argument = None if org_param is None else sanitized(org_param.replace("-", "_"))
 
     # connexion hands a handler with **parameters every argument it has (path, query,
     # security context); only the org's path parameter matters here.
@@ -165,10 +187,10 @@ def operations(api: str, ctx: MockContext) -> dict[str, Callable[..., Any]]:
         principal: Principal = token_info["principal"]
         scope = current_scope._get_current_object()  # the proxy looks it up on every use
         answer = _Answer(ctx, api, scope)
-        if org_param is None:
+        if org_argument is None:
             org_id = _token_org(api, principal, answer, ctx.engine.seed)
         else:
-            org_id = restore(parameters[org_param], scope)
+            org_id = restore(parameters[org_argument], scope)
             if not principal.may_read(org_id):
                 raise answer.fail(
                     403,

@@ -52,16 +52,24 @@ def _refused(result: Result) -> str:
 
 
 def _accepted(result: Result) -> None:
-    """``test --api seats`` got past its options (the API is registered) to reaching the URL."""
+    """A command got past its options (``--api seats`` is registered) to reaching the URL."""
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"usagemock: error: Cannot reach {UNREACHABLE}"), result.output
 
 
-def test_the_option_adds_the_api_to_a_command() -> None:
-    """``usagemock --register ... test --api seats`` takes the API (without: not a choice)."""
-    refused = _usagemock(*TEST_SEATS)
+@pytest.mark.parametrize(
+    "command",
+    [
+        TEST_SEATS,
+        ("drift", "--api", NAME, "--target", UNREACHABLE, "--token", "t", "--org-id", "o"),
+    ],
+    ids=["test", "drift"],
+)
+def test_the_option_adds_the_api_to_a_command(command: tuple[str, ...]) -> None:
+    """``usagemock --register ... <command> --api seats`` takes the API (without: not a choice)."""
+    refused = _usagemock(*command)
     assert "Invalid value for '--api': 'seats' is not one of" in refused.output
-    _accepted(_usagemock("--register", SEATS, *TEST_SEATS))
+    _accepted(_usagemock("--register", SEATS, *command))
 
 
 def test_the_variable_adds_the_api_blank_parts_ignored() -> None:

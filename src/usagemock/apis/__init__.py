@@ -151,11 +151,9 @@ def register_named(named: str, source: str) -> ApiFacts:
             if isinstance(value, ApiFacts)
         ]
         offer = f"name {' or '.join(held)}" if held else "name an ApiFacts, e.g. my_seats:FACTS"
-        what = (
-            f"module {module} has no {attribute}"
-            if found is None
-            else (f"{attribute} is a {type(found).__name__}, not an ApiFacts")
-        )
+        what = f"{attribute} is a {type(found).__name__}, not an ApiFacts"
+        if found is None:
+            what = f"module {module} has no {attribute}"
         raise ConfigError(f"{where}: {what}; {offer}.")
     if _REGISTRY.get(found.name) is not found:
         try:

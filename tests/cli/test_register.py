@@ -16,11 +16,14 @@ from tests.test_workers import serving, written_bytes
 from tests.thirdapi.seats import NAME
 from usagemock import apis
 from usagemock.cli import main
+from usagemock.testing import wait_until
 
 SEATS = "tests.thirdapi.seats:FACTS"
 # What a user's module holds: their facts (here the test-only Seats API's, under another name).
 USER_MODULE = "my_seats"
 USER_SOURCE = "from tests.thirdapi.seats import FACTS\n"
+BATCH = 100  # requests per round, each on a new connection, so both workers accept some
+WORKERS_TIMEOUT = 20.0  # seconds for both workers to have answered
 KIT_BUDGET = ("--max-examples", "1", "--samples", "1", "--seed", "1")
 UNREACHABLE = "http://127.0.0.1:9"  # nothing listens on the discard port
 TEST_SEATS = ("test", "--api", NAME, "--base-url", UNREACHABLE, "--token", "t")
@@ -189,26 +192,28 @@ def test_serve_with_two_workers_answers_it_from_both_and_the_kit_passes_it(
     """``usagemock --register ... serve --workers 2``: every worker registers it and answers.
 
     A worker that did not register it would serve the bundled APIs only: 404 under /seats/.
+    Requests go in batches until both workers have answered some (one may start later).
     """
     register = ("--register", SEATS)
+    statuses: list[int] = []
     with serving(tmp_path, tmp_path / "state.sqlite3", "--workers", "2", before=register) as server:
         workers = server.workers()
         written = written_bytes(workers)
-        statuses = asyncio.run(_get_many(f"{server.url}/{NAME}/orgs/org_a/seats", 200))
-        grew = [pid for pid, n in written_bytes(workers).items() if n - written.get(pid, n) > 2_000]
+        url = f"{server.url}/{NAME}/orgs/org_a/seats"
+
+        def both_answered() -> bool:
+            statuses.extend(asyncio.run(_get_many(url, BATCH)))
+            grew = [p for p, n in written_bytes(workers).items() if n - written.get(p, n) > 2_000]
+            return len(grew) == 2 or not written  # /proc unreadable: the statuses must do
+
+        answered = wait_until(both_answered, timeout=WORKERS_TIMEOUT, alive=server.running)
         kit = _usagemock(
             *register,
-            "test",
-            "--api",
-            NAME,
-            "--base-url",
-            f"{server.url}/{NAME}",
-            *KIT_BUDGET,
+            *("test", "--api", NAME, "--base-url", f"{server.url}/{NAME}", *KIT_BUDGET),
             env={"USAGEMOCK_TOKEN": "demo"},
         )
-    assert statuses == [200] * 200, sorted(set(statuses))
-    if written:  # /proc is readable: both worker processes answered some of them
-        assert len(grew) == 2, f"only {grew} of workers {workers} answered"
+    assert statuses and set(statuses) == {200}, sorted(set(statuses))
+    assert answered, f"not both of workers {workers} answered in {len(statuses)} requests"
     assert kit.exit_code == 0, kit.output
     assert f"{NAME}: PASSED" in kit.stdout
 

@@ -23,6 +23,7 @@ SRC = Path(usagemock.__file__).parent
 ALLOWED = {
     "usagemock.domain": {"usagemock.domain"},
     "usagemock.testing": set(),  # the pytest plugin loads it on every run: standard library only
+    "usagemock.ownapis": {"usagemock.apis"},  # the same, and the registry imported lazily
     "usagemock.rules": {"usagemock.rules"},
     "usagemock.errors": set(),
     "usagemock.error_bodies": set(),

@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import REPO
 from tests.kit.broken_servers import BROKEN, TOKEN, kenbun_app
 from tests.kit.conformant_servers import CONFORMANT
 from tests.kit.conftest import serve  # noqa: F401  (a fixture, used by name)
+from usagemock.apis import names
 from usagemock.pytest_plugin import MockServer
 
 pytest_plugins = ["pytester"]  # runs pytest in-process, for the usage errors
@@ -203,3 +205,69 @@ def test_max_examples_below_one_is_a_usage_error(pytester: pytest.Pytester, valu
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
     assert "--usagemock-max-examples" in result.stderr.str(), result.stderr.str()
     assert "not a whole number of 1 or more" in result.stderr.str(), result.stderr.str()
+
+
+USER_APP_TEST = """
+import asyncio
+
+import httpx
+import pytest
+
+AUTH = {"Authorization": "Bearer t"}
+
+
+@pytest.mark.usagemock(api="seats")
+def test_in_process(usagemock_app):
+    async def get():
+        transport = httpx.ASGITransport(app=usagemock_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+            return await client.get("/orgs/org_a/seats", headers=AUTH)
+
+    assert asyncio.run(get()).status_code == 200
+"""
+USER_SUITE = (
+    USER_APP_TEST
+    + """
+
+@pytest.mark.usagemock(api="seats")
+def test_server(usagemock_server):
+    assert httpx.get(usagemock_server.url + "/orgs/org_a/seats", headers=AUTH).status_code == 200
+"""
+)
+
+
+@pytest.mark.e2e
+def test_a_users_api_reaches_both_fixtures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``--usagemock-register`` the app and the served mock (``usagemock serve``) have it.
+
+    The user's module sits where pytest runs; the server runs in a folder of its own and still
+    imports it.
+    """
+    (tmp_path / "my_seats.py").write_text("from tests.thirdapi.seats import FACTS\n")
+    (tmp_path / "test_user.py").write_text(USER_SUITE)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # where tests.thirdapi is (the user's own code)
+    result = run_pytest(tmp_path, "-p", "no:asyncio", "--usagemock-register", "my_seats:FACTS")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_a_users_api_that_cannot_be_registered_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    """A bad ``--usagemock-register`` stops the run in one line naming it."""
+    result = pytester.runpytest_inprocess(
+        "-p", "no:asyncio", "--usagemock-register", "tests.thirdapi.seats:DEFINITION"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    says = "usagemock: Option --usagemock-register 'tests.thirdapi.seats:DEFINITION': DEFINITION"
+    assert says in result.stderr.str(), result.stderr.str()
+
+
+def test_the_variable_registers_for_an_in_process_run_that_leaves_none_behind(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``USAGEMOCK_REGISTER`` reaches ``usagemock_app``; the host's registry is as it was after."""
+    before = names()
+    monkeypatch.setenv("USAGEMOCK_REGISTER", "tests.thirdapi.seats:FACTS")
+    pytester.makepyfile(test_user=USER_APP_TEST)
+    result = pytester.runpytest_inprocess("-p", "no:asyncio")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert names() == before

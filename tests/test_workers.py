@@ -32,14 +32,18 @@ LOAD_TIMEOUT = 120.0  # seconds for every ingest to be answered
 class Server:
     """A ``usagemock serve`` process on a free loopback port, its output kept in files."""
 
-    def __init__(self, state: Path | str, logs: Path, *args: str) -> None:
+    def __init__(
+        self, state: Path | str, logs: Path, *args: str, before: tuple[str, ...] = ()
+    ) -> None:
+        """Start it; ``args`` go to ``serve``, ``before`` to ``usagemock`` (``--register``)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = logs / f"serve-{self.port}.log"
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "usagemock", "serve", "--port", str(self.port)),
+                    *(sys.executable, "-m", "usagemock", *before, "serve"),
+                    *("--port", str(self.port)),
                     *("--state", str(state), "--no-access-log", *args),
                 ],
                 stdout=out,
@@ -89,9 +93,11 @@ class Server:
 
 
 @contextmanager
-def serving(tmp_path: Path, state: Path | str, *args: str) -> Iterator[Server]:
+def serving(
+    tmp_path: Path, state: Path | str, *args: str, before: tuple[str, ...] = ()
+) -> Iterator[Server]:
     """A ready server on ``state``, killed on the way out whatever happened."""
-    server = Server(state, tmp_path, *args)
+    server = Server(state, tmp_path, *args, before=before)
     try:
         server.wait_ready()
         yield server

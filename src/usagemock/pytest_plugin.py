@@ -13,6 +13,7 @@ top; the mock and the kit are imported inside the fixtures and the test that nee
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import os
 import subprocess
@@ -24,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from usagemock.ownapis import REGISTER_VARIABLE, named_in, register_apis
 from usagemock.testing import free_port, wait_listening
 
 MARKER = "usagemock"
@@ -48,6 +50,14 @@ class MockServer:
 def pytest_addoption(parser: pytest.Parser) -> None:
     """The contract-suite options."""
     group = parser.getgroup("usagemock", "usagemock contract tests")
+    group.addoption(
+        "--usagemock-register",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTRIBUTE",
+        help="Add your own API (its ApiFacts, e.g. my_seats:FACTS) to the fixtures and the "
+        "contract suite; repeatable. Default: USAGEMOCK_REGISTER, comma-separated.",
+    )
     group.addoption("--usagemock-url", help="Run the usagemock contract suite against this URL.")
     group.addoption(
         "--usagemock-api",
@@ -90,6 +100,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{CONTRACT_MARKER}: a contract test added by --usagemock-url"
     )
+    registered = _registered(config)
+    if registered:
+        from usagemock.apis import names, unregister
+        from usagemock.errors import ConfigError
+
+        before = names()
+        try:
+            register_apis(registered, "Option --usagemock-register")
+        except ConfigError as exc:
+            raise pytest.UsageError(f"usagemock: {exc}") from None
+        for name in names():
+            if name not in before:  # a run in-process (pytester) leaves the host's registry
+                config.add_cleanup(functools.partial(unregister, name))
+
+
+def _registered(config: pytest.Config) -> tuple[str, ...]:
+    """The users' APIs to register: ``--usagemock-register``, else ``USAGEMOCK_REGISTER``."""
+    from_option: list[str] = config.getoption("usagemock_register")
+    if from_option:
+        return tuple(from_option)
+    return named_in(os.environ)
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -112,10 +143,16 @@ def usagemock_server(
     for name in ("api", "seed", "fixtures", "now", "scenario"):
         if options.get(name) is not None:  # what the marker leaves out keeps its default
             args += [f"--{name}", str(options[name])]
+    registered = _registered(request.config)
+    env = dict(os.environ)
+    if registered:  # the users' APIs, importable from where pytest was run (serve's folder is not)
+        env[REGISTER_VARIABLE] = ",".join(registered)
+        here = str(request.config.invocation_params.dir)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
     # Its own working directory: a mock that keeps state in a file keeps it there, not in ours.
     workdir = tmp_path_factory.mktemp("usagemock-server")
     process = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir, env=env
     )
     try:
         _wait_listening(process, port)

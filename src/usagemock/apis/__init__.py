@@ -30,6 +30,7 @@ __all__ = [
     "moment_violations",
     "names",
     "register",
+    "register_named",
     "series_violations",
     "unregister",
     "violations",
@@ -114,6 +115,61 @@ def register(api: ApiFacts) -> None:
     if api.name in _REGISTRY:
         raise ConfigError(f"An API named {api.name!r} is registered already; pick another name.")
     _REGISTRY[api.name] = api
+
+
+def register_named(named: str, source: str) -> ApiFacts:
+    """Import the :class:`ApiFacts` ``named`` (``module:attribute``) and register it.
+
+    ``source`` names where it was given (``Option --register``) in the one-line error saying why
+    it cannot be registered. The very facts registered already (a program that registers them
+    itself, run with the same name in ``USAGEMOCK_REGISTER``) are left as they are.
+    """
+    module, colon, attribute = named.strip().partition(":")
+    if not (colon and module and attribute):
+        raise ConfigError(
+            f"{source} is {named!r}; name your API's facts as module:attribute, e.g. "
+            "my_seats:FACTS."
+        )
+    where = f"{source} {named.strip()!r}"
+    try:
+        imported = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (module + ".").startswith(exc.name + "."):
+            raise ConfigError(
+                f"{where}: there is no module {module} here; run usagemock in the folder that "
+                "holds it (the current directory is importable, as with python -m) or add its "
+                "folder to PYTHONPATH."
+            ) from None
+        raise ConfigError(_import_failed(where, module, exc)) from None
+    except Exception as exc:  # the user's own code ran: whatever it raised is theirs to fix
+        raise ConfigError(_import_failed(where, module, exc)) from None
+    found = getattr(imported, attribute, None)
+    if not isinstance(found, ApiFacts):
+        held = [
+            f"{module}:{name}"
+            for name, value in vars(imported).items()
+            if isinstance(value, ApiFacts)
+        ]
+        offer = f"name {' or '.join(held)}" if held else "name an ApiFacts, e.g. my_seats:FACTS"
+        what = f"{attribute} is a {type(found).__name__}, not an ApiFacts"
+        if found is None:
+            what = f"module {module} has no {attribute}"
+        raise ConfigError(f"{where}: {what}; {offer}.")
+    if _REGISTRY.get(found.name) is not found:
+        try:
+            register(found)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return found
+
+
+def _import_failed(where: str, module: str, exc: Exception) -> str:
+    """Why importing the user's ``module`` failed: its error's first line, and how to see all."""
+    lines = str(exc).strip().splitlines() or [""]
+    return (
+        f"{where}: importing {module} failed: {type(exc).__name__}: {lines[0]} (python -c "
+        f"'import {module}' shows where)."
+    )
 
 
 def unregister(name: str) -> None:

@@ -9,6 +9,7 @@ registered on :data:`main` when its module is imported, which happens when the c
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ import click
 from usagemock import __version__
 from usagemock.apis import names
 from usagemock.errors import UsageMockError
+from usagemock.ownapis import REGISTER_VARIABLE, named_in, register_apis
 from usagemock.specs import Problem, lint, load_document
 
 #: The module that defines each command, imported when the command is asked for: ``usagemock
@@ -77,10 +79,35 @@ class ApiChoice(click.Choice[str]):
         """Ignore the list ``click.Choice`` stores when built: the registry is the list."""
 
 
+_REGISTERED = "usagemock.registered"  # where a command finds what --register named
+
+
 @click.group(cls=_Group)
+@click.option(
+    "--register",
+    "registered",
+    multiple=True,
+    metavar="MODULE:ATTRIBUTE",
+    help="Add your own API to every command: the ApiFacts at MODULE:ATTRIBUTE, e.g. "
+    "my_seats:FACTS (the current directory is importable, as with python -m); repeatable. "
+    f"[env {REGISTER_VARIABLE}, comma-separated]",
+)
 @click.version_option(__version__, prog_name="usagemock")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context, registered: tuple[str, ...]) -> None:
     """OpenAPI-driven mock server and contract-test kit for usage and billing APIs."""
+    if registered:
+        register_apis(registered, "Option --register")
+    else:
+        registered = named_in(os.environ)
+        register_apis(registered, f"Environment variable {REGISTER_VARIABLE}")
+    ctx.meta[_REGISTERED] = registered
+
+
+def registered_by_option() -> tuple[str, ...]:
+    """What ``--register`` (or its variable) named for the running command."""
+    registered: tuple[str, ...] = click.get_current_context().meta.get(_REGISTERED, ())
+    return registered
 
 
 @main.command("lint")

@@ -17,10 +17,11 @@ from starlette.types import ASGIApp
 
 from usagemock import __version__
 from usagemock.apis import facts
-from usagemock.cli import main
+from usagemock.cli import main, registered_by_option
 from usagemock.cli.accesslog import AccessLog
 from usagemock.cli.onewrite import OneWriteProtocol
 from usagemock.errors import UsageMockError
+from usagemock.ownapis import register_apis
 from usagemock.settings import Settings, build_settings, serve_choices
 from usagemock.store import redacted
 
@@ -119,7 +120,10 @@ def serve(**flags: Any) -> None:
         return
     worker = dataclasses.replace(settings, now=None)  # a restarted worker must not reset it
     os.environ[_WORKER_SETTINGS] = json.dumps(
-        {k: _as_flag(v) for k, v in dataclasses.asdict(worker).items()}
+        {
+            "settings": {k: _as_flag(v) for k, v in dataclasses.asdict(worker).items()},
+            "register": registered_by_option(),  # a worker imports only usagemock by itself
+        }
     )
     uvicorn.run("usagemock.cli.serve:worker_app", factory=True, workers=settings.workers, **common)
 
@@ -135,7 +139,9 @@ def worker_app() -> Any:
     """The app of one worker process, from the settings its parent handed down."""
     from usagemock.web.app import create_app
 
-    settings = build_settings({}, json.loads(os.environ[_WORKER_SETTINGS]))
+    handed = json.loads(os.environ[_WORKER_SETTINGS])
+    register_apis(handed["register"], "Option --register")
+    settings = build_settings({}, handed["settings"])
     return _served(create_app(settings), settings)
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from usagemock.apis import names
-from usagemock.cli import ApiChoice, main
+from usagemock.cli import ApiChoice, main, registered_by_option
 from usagemock.errors import ConfigError, KitMissing
 from usagemock.settings import Settings
 from usagemock.specs import TOKEN_VARIABLE
@@ -235,7 +235,8 @@ def _rerun_line(flags: dict[str, Any], token: str) -> str:
     """The command a failure tells the reader to run again (the token stays in the environment)."""
     from usagemock.kit.replay import shell_word
 
-    parts = ["usagemock test", f"--api {flags['api']}"]
+    registered = [f"--register {shell_word(named, token)}" for named in registered_by_option()]
+    parts = ["usagemock", *registered, "test", f"--api {flags['api']}"]
     if flags["base_url"]:
         parts.append(f"--base-url {shell_word(flags['base_url'], token)}")
     parts += [f"--org-id {shell_word(org, token)}" for org in flags["org_ids"]]

@@ -24,7 +24,8 @@ from usagemock.kit.sources import (
 )
 from usagemock.specs import documented_statuses, vendor_view
 
-_PARAMETER = re.compile(r"\{([^}/]+)\}")
+#: A path template's parameter (`{org_id}`, `{org-id}`: any name OpenAPI allows, not only a word).
+PATH_PARAMETER = re.compile(r"\{([^}/]+)\}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _templates(api: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """Each documented path of ``api`` and the pattern of the raw paths it matches."""
     found = []
     for template in _vendor_document(api)["paths"]:
-        pieces = _PARAMETER.split(template)
+        pieces = PATH_PARAMETER.split(template)
         # Odd pieces are parameter names; a parameter is one raw segment (%2F stays inside).
         regex = "".join(
             f"(?P<{_group(piece)}>[^/]+)" if i % 2 else re.escape(piece)
@@ -90,7 +91,7 @@ def place(mounts: Mapping[str, str], method: str, raw_path: str, query: str) -> 
             match = pattern.fullmatch(inner)
             if match is None:
                 continue
-            names = _PARAMETER.findall(template)
+            names = PATH_PARAMETER.findall(template)
             values = {name: unquote(match.group(_group(name))) for name in names}
             methods = _vendor_document(api)["paths"][template]
             return Asked(

@@ -20,13 +20,13 @@ usage error instead:
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from schemathesis import BaseSchema, Case, Response
 
 from usagemock.apis import facts
+from usagemock.kit.asked import PATH_PARAMETER
 from usagemock.kit.events import StageFinished, redact
 from usagemock.kit.expectations import promised_status
 from usagemock.kit.sources import CREDENTIAL_REQUIRED, OWNED_ORGS_ONLY
@@ -51,7 +51,7 @@ def not_applicable(plan: Plan, schema: BaseSchema) -> StageFinished | None:
     """
     path = next(iter(facts(plan.api).document()["paths"]))
     org = plan.org_ids[0] if plan.org_ids else "usagemock-auth-mode"
-    parameters = {name: org for name in re.findall(r"\{(\w+)\}", path)}
+    parameters = {name: org for name in PATH_PARAMETER.findall(path)}
     case = schema[path]["GET"].Case(path_parameters=parameters or None)
     response = _ask(plan, case)
     if response is None:  # no answer at all: the run itself reports that, in full

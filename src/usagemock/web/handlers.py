@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from connexion.context import scope as current_scope
-from connexion.decorators.parameter import sanitized
 from connexion.exceptions import ProblemException
 from starlette.types import Scope
 
@@ -27,6 +26,7 @@ from usagemock.domain.records import OrgRecord
 from usagemock.engine import Engine, UnknownScenario
 from usagemock.web.auth import mask
 from usagemock.web.errors import InjectedFault
+from usagemock.web.oas31 import path_argument
 from usagemock.web.paths import restore
 from usagemock.web.prefer import Preferences, number, parse_prefer
 from usagemock.web.requests import note_org
@@ -177,9 +177,7 @@ def operations(api: str, ctx: MockContext) -> dict[str, Callable[..., Any]]:
     """The handler of ``api``'s operation, by its operationId."""
     logging.getLogger("connexion.decorators.parameter").addFilter(_NO_UNDECLARED_QUERY_ERRORS)
     org_param = definition(api).facts.org_param
-    # connexion passes a path parameter under the name its starlette route gives it ('-' made
-    # '_', as connexion.frameworks.starlette.convert_path_parameter does), sanitized.
-    org_argument = None if org_param is None else sanitized(org_param.replace("-", "_"))
+    org_argument = None if org_param is None else path_argument(org_param)
 
     # connexion hands a handler with **parameters every argument it has (path, query,
     # security context); only the org's path parameter matters here.

@@ -578,6 +578,15 @@ ReadCredentials = Callable[[Sequence[str]], tuple[str, str] | None]
 """A request's Authorization values to ``(scheme, credential)``, or None when there is none."""
 
 
+def path_argument(name: str) -> str:
+    """The keyword a handler gets path parameter ``name`` under (``org-id``: ``org_id``).
+
+    connexion's starlette route names it with each '-' made '_' (``convert_path_parameter``),
+    and its parameter decorator passes it under that name, sanitized.
+    """
+    return str(sanitized(name.replace("-", "_")))
+
+
 def bearer_security(verify: Verify, read: ReadCredentials) -> type[BearerSecurityHandler]:
     """A connexion security handler for ``scheme: bearer``: ``read`` the header, ``verify`` it.
 

@@ -195,6 +195,12 @@ def test_a_taken_port_is_one_line_not_a_traceback(server: LiveServer) -> None:
         (("serve", "--fixtures", "nope.yaml"), {}, "no such file"),
         (("lint", "missing.yaml"), {}, "cannot read the file"),
         (("serve", "--host", "999.1.1.1"), {}, "Cannot bind to host '999.1.1.1'"),
+        (
+            ("serve", "--state", "/nonexistent-usagemock/state.sqlite3"),
+            {},
+            "(its folder /nonexistent-usagemock does not exist)",
+        ),
+        (("serve", "--state", "/"), {}, "State file / cannot be used (it is a folder)"),
         (("serve", "--host", "192.0.2.1"), {}, "Cannot bind to host '192.0.2.1'"),
         (
             ("serve", "--state", "postgresql://me:pw@127.0.0.1:0/state"),

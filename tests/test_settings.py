@@ -45,6 +45,8 @@ def test_fixtures_path_is_checked() -> None:
         ({}, {"seed": "1.5"}, "not a whole number"),
         ({"USAGEMOCK_VALIDATE_RESPONSES": "maybe"}, {}, "use true or false"),
         ({}, {"host": " "}, "is empty"),
+        ({}, {"fixtures": "/"}, r"Option --fixtures is '/', which is a folder; name the file\."),
+        ({}, {"scenarios": str(ACCESS_FIXTURES)}, r"which is a file; name the folder holding"),
     ],
 )
 def test_bad_values_name_the_source_and_the_fix(environ: dict, flags: dict, message: str) -> None:

@@ -53,12 +53,14 @@ BAD_FILES = {
         b"description: x\nkenbun:\n  usage: {share_of_limit: .inf}\n",
         ":3:27: .inf is not a finite number",
     ),
+    "empty": (b"# nothing but a comment\n", ": the file is empty (or holds only comments)"),
 }
 #: What the spec loader says instead: it takes aliases, but not one that makes a value contain
 #: itself or a document that grows past what it reads once they are written out.
 SPEC_SAYS = {
     "self_reference": ":1:9: this value contains itself through an alias (*name); write it out",
     "billion_laughs": "its aliases (*name) make this document more than 2,000,000 values",
+    "empty": "an OpenAPI document must be a mapping at the top level",
 }
 TOO_BIG = {
     "fixtures": (b"#" * (MAX_BYTES + 1), "larger than 256 KiB, the most usagemock reads"),

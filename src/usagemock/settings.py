@@ -94,6 +94,8 @@ def _api(text: str, source: str) -> str:
 
 def _fixtures(text: str, source: str) -> Path:
     path = Path(text)
+    if path.is_dir():
+        raise ConfigError(f"{source} is {text!r}, which is a folder; name the file.")
     if not path.is_file():
         raise ConfigError(f"{source} is {text!r}, but there is no such file.")
     return path
@@ -133,6 +135,10 @@ def _text(text: str, source: str) -> str:
 
 def _folder(text: str, source: str) -> Path:
     path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"{source} is {text!r}, which is a file; name the folder holding your scenario files."
+        )
     if not path.is_dir():
         raise ConfigError(f"{source} is {text!r}, but there is no such folder.")
     return path

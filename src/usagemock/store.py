@@ -152,6 +152,15 @@ CREATE TABLE IF NOT EXISTS clock (
 """
 
 
+def _unusable(path: str, exc: sqlite3.DatabaseError) -> str:
+    """Why ``path`` cannot be a state file: SQLite says only "unable to open database file"."""
+    if Path(path).is_dir():
+        return "it is a folder"
+    if not Path(path).parent.is_dir():
+        return f"its folder {Path(path).parent} does not exist"
+    return str(exc)
+
+
 class SQLiteStore:
     """:class:`Store` on an SQLite file (or ``:memory:``), one connection per process."""
 
@@ -173,8 +182,8 @@ class SQLiteStore:
             self._check_seed(seed)
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
-                f"State file {self.path} cannot be used ({exc}); pass --state with another "
-                "path, or --state :memory: for a throw-away run."
+                f"State file {self.path} cannot be used ({_unusable(self.path, exc)}); pass "
+                "--state with another path, or --state :memory: for a throw-away run."
             ) from exc
 
     def _check_seed(self, seed: int) -> None:

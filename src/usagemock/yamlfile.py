@@ -250,7 +250,9 @@ def read_yaml(
 def load_checked(path: Path, schema: Mapping[str, Any]) -> Any:
     """Parse ``path`` and validate it; raise :class:`FixtureError` listing every problem."""
     data, node = read_yaml(path, FixtureError, with_lines=True)
-    lines = _lines_by_path(node) if node is not None else {}
+    if node is None:  # the schema would say "None is not of type 'object'"
+        raise FixtureError(f"{path}: the file is empty (or holds only comments).")
+    lines = _lines_by_path(node)
     errors = sorted(
         Draft202012Validator(
             schema, format_checker=Draft202012Validator.FORMAT_CHECKER

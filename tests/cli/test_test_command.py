@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -74,6 +77,43 @@ def test_live_correct_server_passes_a_default_run(
     result = usagemock_test("--api", api, "--base-url", url, *orgs)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{api}: PASSED" in result.stdout
+
+
+@pytest.mark.e2e
+def test_ctrl_c_stops_the_run_without_a_verdict(serve: Serve, tmp_path: Path) -> None:
+    """SIGINT while cases run stops the run: no PASSED, no JUnit file, exit not 0, no traceback.
+
+    schemathesis' engine catches the KeyboardInterrupt and finishes quietly; a run that went on
+    to report a pass on what it had sent told a user who pressed Ctrl+C that the server passed.
+    """
+    asked = threading.Semaphore(0)
+    app = kenbun_app()
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            asked.release()
+            await asyncio.sleep(0.2)  # long enough that the run is still in its first phases
+        await app(scope, receive, send)
+
+    url = serve(slow)
+    junit = tmp_path / "junit.xml"
+    env = {**os.environ, "USAGEMOCK_TOKEN": TOKEN}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "usagemock", "test", "--api", "kenbun", "--base-url", url,
+         "--junit", str(junit)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    try:
+        # The reachability check and the auth-mode probe, then cases of the engine's own.
+        for _ in range(4):
+            assert asked.acquire(timeout=30), "usagemock test sent no generated case"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode not in (0, None), out
+    assert "PASSED" not in out and "Traceback" not in err
+    assert not junit.exists()
 
 
 def test_unreachable_url_is_one_line_and_exit_2() -> None:

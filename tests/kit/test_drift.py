@@ -182,6 +182,19 @@ def test_a_default_mock_in_open_mode_drifts_from_nothing(serve: Callable[..., st
     assert "is a usagemock in open mode" in result.output
 
 
+@pytest.mark.e2e
+def test_a_target_where_the_usagemock_lacks_the_api_is_exit_2_naming_where_it_is(
+    serve: Callable[..., str],
+) -> None:
+    """A default ``usagemock serve``'s root for --api kenbun: where it is, not 404 "drift"."""
+    root = serve(create_app(throwaway(Settings(api="all"))))
+    args = ["drift", "--api", "kenbun", "--target", root]
+    result = CliRunner().invoke(main, args, env={"USAGEMOCK_TOKEN": "demo"})
+    assert result.exit_code == 2, result.output
+    assert f"it has it at {root}/kenbun" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [

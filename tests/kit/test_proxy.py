@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import shlex
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -147,6 +148,24 @@ async def test_its_findings_show_no_seed_since_no_seed_replays_watched_traffic(
     shown = [finding_line(f) for f in findings] + [finding_json(f) for f in findings]
     shown += [(tmp_path / "proxy.xml").read_text(), (tmp_path / "proxy.md").read_text()]
     assert not [text for text in shown if "seed" in text.lower()], "usagemock proxy: a seed"
+
+
+async def test_a_findings_curl_asks_the_upstream_by_its_own_name() -> None:
+    """A curl line carries no client's ``Host`` (the proxy's name): curl names the URL's host.
+
+    The proxy sends ``Host`` naming the upstream; replaying with the proxy's ``Host`` against a
+    real server (a virtual host, a CDN) would ask another site than the request did.
+    """
+    broken = next(b for b in BROKEN if b.name == "overage_true_at_the_limit")
+    app, proxy = in_process(broken.app(), broken.api)
+    await drive_in_process(app, broken.api)
+    findings = [f for v in proxy.verdicts for f in v.findings]
+    assert {f.stage for f in findings} >= {"client", "proxy"}, "need a client and a server finding"
+    for found in findings:
+        words = shlex.split(found.curl)
+        headers = [words[i + 1].lower() for i, word in enumerate(words) if word == "-H"]
+        assert not [h for h in headers if h.startswith("host:")], found.curl
+        assert words[-1].startswith("http://upstream/"), found.curl
 
 
 @pytest.mark.parametrize("broken", BROKEN, ids=lambda b: b.name)

@@ -69,6 +69,8 @@ async def test_no_other_site_may_frame_the_panel(make_client: MakeClient) -> Non
         ("GET", f"{PANEL}/org?api=kenbun", 400, "id must be an org id of 1 to 200"),
         ("GET", f"{PANEL}/org/state?api=timbal&id=" + "x" * 201, 400, "1 to 200 characters"),
         ("GET", f"{PANEL}/nothing", 404, "open /_usagemock/panel/"),
+        ("GET", f"{PANEL}/static/nothing.js", 404, "open /_usagemock/panel/"),
+        ("GET", f"{PANEL}/static/vendor", 404, "open /_usagemock/panel/"),
         ("POST", f"{PANEL}/orgs", 405, "the panel only reads"),
     ],
 )

@@ -98,18 +98,45 @@ def drift_command(**flags: Any) -> None:
 
 
 def _open_usagemock(base_url: str, api: str, token: str) -> bool:
-    """Whether ``base_url`` is a usagemock that says it is in open mode (any token works)."""
-    from usagemock.kit.authmode import OPEN  # the kit is an extra: imported once it is there
+    """Whether ``base_url`` is a usagemock that says it is in open mode (any token works).
 
+    A usagemock answering 404 there does not serve the API at that URL: every request would
+    differ by its 404, so that is a usage error naming where it serves the API.
+    """
+    from usagemock.kit.authmode import OPEN, elsewhere  # the kit is an extra: imported late
+    from usagemock.kit.events import redact
+
+    answer = _sample(base_url, api, token)
+    if answer is None:
+        return False  # the comparison itself reports a server that does not answer
+    mode = answer.headers.get(AUTH_MODE_HEADER)
+    if mode is not None and answer.status_code == 404:
+
+        def serves(candidate: str) -> bool:
+            found = _sample(candidate, api, token)
+            return (
+                found is not None and found.status_code != 404 and AUTH_MODE_HEADER in found.headers
+            )
+
+        where = elsewhere(base_url, api, token, serves)
+        raise ConfigError(
+            f"{redact(base_url, token)} is a usagemock, but it answers 404 to GET "
+            f"{redact(facts(api).sample_path, token)}: "
+            f"{where}"
+        )
+    return bool(mode == OPEN)
+
+
+def _sample(base_url: str, api: str, token: str) -> httpx.Response | None:
+    """The answer at ``base_url`` to the API's sample request with ``token``, or None."""
     try:
-        answer = httpx.get(
+        return httpx.get(
             base_url + facts(api).sample_path,
             headers={"Authorization": f"Bearer {token}"},
             timeout=10.0,
         )
     except httpx.HTTPError:
-        return False  # the comparison itself reports a server that does not answer
-    return bool(answer.headers.get(AUTH_MODE_HEADER) == OPEN)
+        return None
 
 
 def _scenarios(api: str) -> list[str]:

@@ -20,6 +20,7 @@ usage error instead:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -95,23 +96,30 @@ def _mode(response: Response) -> str | None:
 
 def _elsewhere(plan: Plan, case: Case[Any]) -> str:
     """Where this usagemock serves ``plan.api``, found by asking, or what to try instead."""
-    parts = urlsplit(plan.target.base_url)
+
+    def serves(candidate: str) -> bool:
+        answer = _ask(plan, case, candidate)
+        return answer is not None and answer.status_code != 404 and _mode(answer) is not None
+
+    return elsewhere(plan.target.base_url, plan.api, plan.token, serves)
+
+
+def elsewhere(base_url: str, api: str, token: str, serves: Callable[[str], bool]) -> str:
+    """Where a usagemock answering 404 at ``base_url`` serves ``api``, or what to try instead.
+
+    ``serves(candidate)`` says whether a usagemock answers the API's request at that base URL.
+    """
+    parts = urlsplit(base_url)
     root = f"{parts.scheme}://{parts.netloc}"
     # One serving every API has each under /<api>; one started with --api has it at its root.
-    for candidate in (f"{root}/{plan.api}", root):
-        if candidate == plan.target.base_url:
-            continue
-        answer = _ask(plan, case, candidate)
-        if answer is not None and answer.status_code != 404 and _mode(answer) is not None:
-            where = redact(candidate, plan.token)
-            return (
-                f"it does not serve {plan.api} there; it has it at {where}; use that as the "
-                "base URL."
-            )
-    shown = redact(root, plan.token)
+    for candidate in (f"{root}/{api}", root):
+        if candidate != base_url and serves(candidate):
+            where = redact(candidate, token)
+            return f"it does not serve {api} there; it has it at {where}; use that as the base URL."
+    shown = redact(root, token)
     return (
-        f"it serves {plan.api} neither at {shown} nor at {shown}/{plan.api}, so it serves another "
-        f"API. Start one with `usagemock serve --api {plan.api}` (or `usagemock serve`: every "
+        f"it serves {api} neither at {shown} nor at {shown}/{api}, so it serves another "
+        f"API. Start one with `usagemock serve --api {api}` (or `usagemock serve`: every "
         f"API, each at {shown}/<api>)."
     )
 

@@ -61,6 +61,10 @@ def generated(plan: Plan, schema: BaseSchema) -> list[StageFinished]:
                 )
         elif isinstance(event, engine_events.NonFatalError):
             add(_error_stage(plan, event))
+        elif isinstance(event, engine_events.Interrupted):
+            # The engine catches Ctrl+C and finishes quietly: a run cut short must stop here,
+            # not go on to the samples and a verdict on whatever it had sent.
+            raise KeyboardInterrupt
     return list(stages.values())
 
 

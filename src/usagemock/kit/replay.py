@@ -14,9 +14,10 @@ from usagemock.kit.events import replace_words
 from usagemock.specs import TOKEN_VARIABLE
 
 #: The environment variable the token is read from, and replayed through.
-#: Headers every HTTP client adds; a curl to reproduce leaves them out.
+#: Headers every HTTP client adds; a curl to reproduce leaves them out. ``host`` too: curl
+#: names the URL's host, as the request did (a proxied request's ``Host`` named the proxy).
 _CLIENT_HEADERS = frozenset(
-    {"user-agent", "accept-encoding", "accept", "connection", "content-length"}
+    {"user-agent", "accept-encoding", "accept", "connection", "content-length", "host"}
     | {"x-schemathesis-testcaseid"}
 )
 #: Where the token was, while a word is built: a non-word character no header or URL holds.

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route, Router
@@ -109,6 +110,12 @@ class Panel:
             await self.router(scope, receive, send_unframed)
         except _BadQuery as exc:
             await send_error(send_unframed, 400, str(exc), problem_details)
+        except HTTPException as exc:
+            # StaticFiles raises its 404 (a file it lacks, a folder), and a bare Router has no
+            # handler for it: it would leave as a 500 with a traceback.
+            if exc.status_code != 404:
+                raise
+            await _not_found(scope, receive, send_unframed)
 
     def _render(self, template: str, **values: Any) -> HTMLResponse:
         return HTMLResponse(self.templates.get_template(template).render(**values))

@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import ACCESS_FIXTURES, REPO
 from tests.kit.broken_servers import BROKEN, TOKEN, BodyBug, kenbun_app, stamp, timbal_app
 from tests.kit.conformant_servers import ALL_AT_ONCE
+from usagemock.cli import INTERRUPTED
 from usagemock.cli.test import throwaway
 from usagemock.settings import Settings
 from usagemock.web.app import create_app
@@ -81,7 +82,7 @@ def test_live_correct_server_passes_a_default_run(
 
 @pytest.mark.e2e
 def test_ctrl_c_stops_the_run_without_a_verdict(serve: Serve, tmp_path: Path) -> None:
-    """SIGINT while cases run stops the run: no PASSED, no JUnit file, exit not 0, no traceback.
+    """SIGINT while cases run stops the run: no PASSED, no JUnit file, exit 130, no traceback.
 
     schemathesis' engine catches the KeyboardInterrupt and finishes quietly; a run that went on
     to report a pass on what it had sent told a user who pressed Ctrl+C that the server passed.
@@ -111,8 +112,9 @@ def test_ctrl_c_stops_the_run_without_a_verdict(serve: Serve, tmp_path: Path) ->
         out, err = process.communicate(timeout=30)
     finally:
         process.kill()
-    assert process.returncode not in (0, None), out
-    assert "PASSED" not in out and "Traceback" not in err
+    assert process.returncode == INTERRUPTED, (out, err)
+    assert "PASSED" not in out and "Traceback" not in err and "Aborted" not in err
+    assert err.endswith("usagemock: interrupted\n")
     assert not junit.exists()
 
 

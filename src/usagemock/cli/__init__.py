@@ -1,7 +1,7 @@
 """The ``usagemock`` command: the only package that prints or exits.
 
 Each command is thin: flags -> settings -> one library call -> exit code
-(0 ok, 1 problems found, 2 usage, config or spec error). Commands live one module per area
+(0 ok, 1 problems found, 2 usage, config or spec error, 130 interrupted). Commands live one module per area
 (``lint`` here, ``serve``, the admin commands and ``test`` in their own modules), each
 registered on :data:`main` when its module is imported, which happens when the command is used.
 """
@@ -37,8 +37,15 @@ _MODULES = {
 }
 
 
+#: The exit code of a command Ctrl+C stopped (128 + SIGINT).
+INTERRUPTED = 130
+
+
 class _Group(click.Group):
-    """Commands loaded when used; usagemock's own errors as one line on stderr, exit code 2."""
+    """Commands loaded when used; usagemock's own errors as one line on stderr, exit code 2.
+
+    A command Ctrl+C stops exits 130 with one line, without click's "Aborted!".
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Every command, loaded or not."""
@@ -56,6 +63,11 @@ class _Group(click.Group):
         except UsageMockError as exc:
             click.echo(f"usagemock: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            # 130, as shells report a program Ctrl+C ended: click's own "Aborted!" exits 1,
+            # which for test, drift and proxy means "the contract broke".
+            click.echo("\nusagemock: interrupted", err=True)
+            sys.exit(INTERRUPTED)
 
 
 class ApiChoice(click.Choice[str]):

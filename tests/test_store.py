@@ -222,6 +222,19 @@ def test_a_file_that_is_not_a_database_is_refused_with_the_fix(tmp_path: Path) -
     assert str(path) in str(caught.value)
 
 
+@pytest.mark.parametrize("content", [b"\n", b"x", b"notes", b"SQLite format 2\x00" + b"x" * 200])
+def test_a_file_that_is_no_database_is_refused_and_kept(tmp_path: Path, content: bytes) -> None:
+    """--state naming someone's file: one sentence, and the file as it was.
+
+    SQLite alone took a 1-byte file for an empty database and wrote one over it.
+    """
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=r"cannot be used \(file is not a database\); pass"):
+        SQLiteStore(path, seed=0)
+    assert path.read_bytes() == content
+
+
 def test_a_failed_write_transaction_changes_nothing(state_backend: StateBackend) -> None:
     """A write transaction left by an exception is rolled back whole."""
     store = state_backend.store()

@@ -161,6 +161,24 @@ def _unusable(path: str, exc: sqlite3.DatabaseError) -> str:
     return str(exc)
 
 
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _not_a_database(path: str) -> bool:
+    """Whether ``path`` is a file with content that is no SQLite database.
+
+    SQLite refuses most such files itself, but takes a 1-byte file for an empty one and writes
+    a database over it: someone's file, lost.
+    """
+    try:
+        with open(path, "rb") as file:
+            head = file.read(len(_SQLITE_HEADER))
+    except OSError:  # none there (SQLite creates it), a folder, unreadable: SQLite says which
+        return False
+    return bool(head) and head != _SQLITE_HEADER
+
+
 class SQLiteStore:
     """:class:`Store` on an SQLite file (or ``:memory:``), one connection per process."""
 
@@ -172,6 +190,8 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._own_commits = 0  # PRAGMA data_version counts only other connections' commits
         try:
+            if self.path != MEMORY and _not_a_database(self.path):
+                raise sqlite3.DatabaseError("file is not a database")
             self._db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )

@@ -1,7 +1,7 @@
 """The ``usagemock`` command: the only package that prints or exits.
 
-Each command is thin: flags -> settings -> one library call -> exit code
-(0 ok, 1 problems found, 2 usage, config or spec error, 130 interrupted). Commands live one module per area
+Each command is thin: flags -> settings -> one library call -> exit code (0 ok, 1 problems
+found, 2 usage, config or spec error, 130 interrupted). Commands live one module per area
 (``lint`` here, ``serve``, the admin commands and ``test`` in their own modules), each
 registered on :data:`main` when its module is imported, which happens when the command is used.
 """

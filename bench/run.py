@@ -12,12 +12,14 @@ state in a (temporary) SQLite file, access log on (written to a file); then agai
 --workers 2. The ceiling is a bare Starlette app under plain uvicorn returning the mock's bytes
 (the target's reference); "ceiling 1w" is the same app writing each response in one write, as
 `usagemock serve` does (cli/onewrite.py), shown so that ratio is not mistaken for app speed alone.
-Prism serves the same spec statically with its logging silenced.
+Prism serves the same spec statically with its logging silenced. usagemock's bytecode is
+written first, as an installed usagemock has it (--no-compile leaves it unwritten).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -35,6 +37,7 @@ from typing import Any
 
 import httpx
 
+import usagemock
 from usagemock.testing import free_port
 
 HOST = "127.0.0.1"
@@ -162,6 +165,18 @@ def start_timed(
     return proc.pid, statistics.median(times)
 
 
+def compile_packages(packages: list[Path]) -> None:
+    """Write the bytecode of each usagemock package, as pip does when it installs a wheel.
+
+    A checkout run with PYTHONDONTWRITEBYTECODE set (as some CI and sandbox machines are)
+    would otherwise compile usagemock's modules at every start, which an installed usagemock,
+    or a checkout without that variable after its first start, never does.
+    """
+    for package in packages:
+        if not compileall.compile_dir(package, quiet=1):
+            sys.exit(f"could not compile {package}")
+
+
 def memory_mib(pid: int) -> tuple[float, float]:
     """Return (VmRSS, VmHWM) of process `pid` in MiB."""
     lines = Path(f"/proc/{pid}/status").read_text().splitlines()
@@ -224,7 +239,8 @@ def report(summary: dict[str, Any]) -> None:
     print(
         f"connections={cfg['connections']} threads={cfg['threads']} duration={cfg['duration']:g}s "
         f"warmup={cfg['warmup']:g}s loadavg before={cfg['loadavg']:.2f} "
-        f"after={summary['loadavg_after']:.2f} cores={os.cpu_count()}"
+        f"after={summary['loadavg_after']:.2f} cores={os.cpu_count()} "
+        f"bytecode={'written' if cfg['compile'] else 'unwritten'}"
     )
     for api, run in summary["apis"].items():
         print(f"\n{api} GET {PATHS[api]}")
@@ -270,7 +286,7 @@ def bench_api(api: str, args: argparse.Namespace, tmp: Path, lua: Path) -> dict[
     try:
         for name, cmd in commands.items():
             url = f"http://{HOST}:{cmd[cmd.index('--port') + 1]}{PATHS[api]}"
-            runs = args.startup_runs if name in ("mock", "ceiling") else 1
+            runs = args.startup_runs if name in ("mock", "before", "ceiling") else 1
             pid, startup = start_timed(cmd, url, tmp / f"{api}-{name}.log", runs, procs)
             if name == "mock":  # the ceilings serve its bytes
                 body.write_bytes(httpx.get(url, headers=HEADERS).content)
@@ -312,9 +328,21 @@ def main() -> int:
     )
     parser.add_argument("--api", choices=[*sorted(PATHS), "both"], default="both")
     add_load_options(parser)
-    parser.add_argument("--startup-runs", type=int, default=3)
+    parser.add_argument(
+        "--startup-runs",
+        type=int,
+        default=3,
+        help="starts of the mock, --before and the ceiling; medians",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="loads of each server; medians")
     parser.add_argument("--no-prism", dest="prism", action="store_false", help="skip Prism")
+    parser.add_argument(
+        "--no-compile",
+        dest="compile",
+        action="store_false",
+        help="leave usagemock's bytecode unwritten (with PYTHONDONTWRITEBYTECODE set, every "
+        "start then compiles its modules)",
+    )
     parser.add_argument(
         "--before",
         type=Path,
@@ -330,6 +358,9 @@ def main() -> int:
     if args.prism and not install_prism():
         notes.append("Prism could not be installed (npm install @stoplight/prism-cli); skipped")
         args.prism = False
+    if args.compile:  # the mock this interpreter runs, and the --before checkout's
+        before = [args.before / "src" / "usagemock"] if args.before else []
+        compile_packages([Path(usagemock.__file__).parent, *before])
     apis = sorted(PATHS) if args.api == "both" else [args.api]
     runs = {}
     with tempfile.TemporaryDirectory(prefix="usagemock-bench-") as tmp:

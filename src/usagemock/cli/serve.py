@@ -148,9 +148,9 @@ def _collector_paused() -> Iterator[None]:
     """Start-up without garbage collections; the collector as it was afterwards, error or not.
 
     Start-up makes some 65,000 objects (the imports, the specs, connexion's operations, faker's
-    data) that live as long as the process, and :func:`_served` freezes them. On the way the
-    collector walked them about 180 times, a tenth of start-up's CPU (issue 15), to free almost
-    nothing: paused, start-up leaves about 1,800 objects of cyclic garbage (0.7 MiB), which stay
+    data) that live as long as the process, and :func:`_served` freezes them. Collected as it
+    went, start-up ran about 180 collections, a tenth of its CPU (issue 15), to free almost
+    nothing: paused, it leaves about 1,800 objects of cyclic garbage (0.7 MiB), which stay
     frozen with the rest, as collecting them would cost more start-up than it saves memory.
     """
     enabled = gc.isenabled()

@@ -5,19 +5,22 @@ Run: python bench/run.py [--api kenbun|timbal|both] [--connections 32] [--durati
 
 Needs wrk (apt-get install wrk) and, for the Prism column, Node with npm: the first run installs
 @stoplight/prism-cli into bench/.peers (ignored by git); --no-prism skips it. Every server runs
-on 127.0.0.1; all of an API's servers start first, then wrk loads each in turn with the same
+on 127.0.0.1; all of an API's servers start first (the mock, --before and the ceiling
+--startup-runs times each, in turn, for their start-up), then wrk loads each in turn with the same
 settings, round after round (--rounds), and each figure is the median of its rounds, so the
 ratios hold on a busy machine. The mock runs as `usagemock serve --api <api>` does by default:
 state in a (temporary) SQLite file, access log on (written to a file); then again with
 --workers 2. The ceiling is a bare Starlette app under plain uvicorn returning the mock's bytes
 (the target's reference); "ceiling 1w" is the same app writing each response in one write, as
 `usagemock serve` does (cli/onewrite.py), shown so that ratio is not mistaken for app speed alone.
-Prism serves the same spec statically with its logging silenced.
+Prism serves the same spec statically with its logging silenced. usagemock's bytecode is
+written first, as an installed usagemock has it (--no-compile leaves it unwritten).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -35,6 +38,7 @@ from typing import Any
 
 import httpx
 
+import usagemock
 from usagemock.testing import free_port
 
 HOST = "127.0.0.1"
@@ -49,6 +53,7 @@ TARGETS = {  # key: (label, comparison, target)
     "startup_s": ("mock start-up s", "<=", 0.5),
     "rss_mib": ("mock RSS MiB", "<=", 80.0),
 }
+TIMED = ("mock", "before", "ceiling")  # started --startup-runs times each; the others once
 CEILING = Path(__file__).with_name("ceiling.py")
 PEERS = Path(__file__).with_name(".peers")
 PRISM = PEERS / "node_modules" / ".bin" / "prism"
@@ -148,18 +153,16 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
-def start_timed(
-    cmd: list[str], url: str, log: Path, runs: int, procs: list[subprocess.Popen[bytes]]
-) -> tuple[int, float]:
-    """Spawn `runs` times; return the last one's pid (left running) and the median start-up."""
-    times = []
-    for i in range(runs):
-        proc, seconds = spawn(cmd, url, log)
-        procs.append(proc)
-        times.append(seconds)
-        if i < runs - 1:
-            stop(proc)
-    return proc.pid, statistics.median(times)
+def compile_packages(packages: list[Path]) -> None:
+    """Write the bytecode of each usagemock package, as pip does when it installs a wheel.
+
+    A checkout run with PYTHONDONTWRITEBYTECODE set (as some CI and sandbox machines are)
+    would otherwise compile usagemock's modules at every start, which an installed usagemock,
+    or a checkout without that variable after its first start, never does.
+    """
+    for package in packages:
+        if not compileall.compile_dir(package, quiet=1):
+            sys.exit(f"could not compile {package}")
 
 
 def memory_mib(pid: int) -> tuple[float, float]:
@@ -224,7 +227,8 @@ def report(summary: dict[str, Any]) -> None:
     print(
         f"connections={cfg['connections']} threads={cfg['threads']} duration={cfg['duration']:g}s "
         f"warmup={cfg['warmup']:g}s loadavg before={cfg['loadavg']:.2f} "
-        f"after={summary['loadavg_after']:.2f} cores={os.cpu_count()}"
+        f"after={summary['loadavg_after']:.2f} cores={os.cpu_count()} "
+        f"bytecode={'written' if cfg['compile'] else 'unwritten'}"
     )
     for api, run in summary["apis"].items():
         print(f"\n{api} GET {PATHS[api]}")
@@ -265,23 +269,37 @@ def bench_api(api: str, args: argparse.Namespace, tmp: Path, lua: Path) -> dict[
         commands["before"] = ["env", f"PYTHONPATH={args.before / 'src'}", *before]
     if args.prism:
         commands["prism"] = prism_cmd(api, free_port())
+    urls = {
+        name: f"http://{HOST}:{cmd[cmd.index('--port') + 1]}{PATHS[api]}"
+        for name, cmd in commands.items()
+    }
     procs: list[subprocess.Popen[bytes]] = []
-    started: dict[str, tuple[str, int, float]] = {}
+    pids: dict[str, int] = {}
+    startups: dict[str, list[float]] = {name: [] for name in commands}
     try:
-        for name, cmd in commands.items():
-            url = f"http://{HOST}:{cmd[cmd.index('--port') + 1]}{PATHS[api]}"
-            runs = args.startup_runs if name in ("mock", "ceiling") else 1
-            pid, startup = start_timed(cmd, url, tmp / f"{api}-{name}.log", runs, procs)
-            if name == "mock":  # the ceilings serve its bytes
-                body.write_bytes(httpx.get(url, headers=HEADERS).content)
-            started[name] = (url, pid, startup)
-        rounds: dict[str, list[dict[str, float]]] = {name: [] for name in started}
+        # The timed servers start in turn, round after round, so a change in the machine's load
+        # falls on each alike; each one's last start, and the others' only one, stays up.
+        for n in range(args.startup_runs):
+            last = n == args.startup_runs - 1
+            for name, cmd in commands.items():
+                if not (last or name in TIMED):
+                    continue
+                proc, seconds = spawn(cmd, urls[name], tmp / f"{api}-{name}.log")
+                procs.append(proc)
+                startups[name].append(seconds)
+                if name == "mock" and n == 0:  # the ceilings serve its bytes
+                    body.write_bytes(httpx.get(urls[name], headers=HEADERS).content)
+                if last:
+                    pids[name] = proc.pid
+                else:
+                    stop(proc)
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name in pids}
         for n in range(args.rounds):
-            for name, (url, _, _) in started.items():
-                rounds[name].append(load(url, lua, args, warm=n == 0))
+            for name in pids:
+                rounds[name].append(load(urls[name], lua, args, warm=n == 0))
         return {
-            name: result(rounds[name], startup=startup, pid=pid)
-            for name, (_, pid, startup) in started.items()
+            name: result(rounds[name], startup=statistics.median(startups[name]), pid=pid)
+            for name, pid in pids.items()
         }
     finally:
         for proc in procs:
@@ -312,15 +330,29 @@ def main() -> int:
     )
     parser.add_argument("--api", choices=[*sorted(PATHS), "both"], default="both")
     add_load_options(parser)
-    parser.add_argument("--startup-runs", type=int, default=3)
+    parser.add_argument(
+        "--startup-runs",
+        type=int,
+        default=3,
+        help="starts of the mock, --before and the ceiling, in turn; medians",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="loads of each server; medians")
     parser.add_argument("--no-prism", dest="prism", action="store_false", help="skip Prism")
+    parser.add_argument(
+        "--no-compile",
+        dest="compile",
+        action="store_false",
+        help="leave usagemock's bytecode unwritten (with PYTHONDONTWRITEBYTECODE set, every "
+        "start then compiles its modules)",
+    )
     parser.add_argument(
         "--before",
         type=Path,
         help="also run the mock from this checkout (e.g. `git archive main | tar -x -C DIR`)",
     )
     args = parser.parse_args()
+    if args.startup_runs < 1:
+        parser.error(f"--startup-runs {args.startup_runs}: start each server at least once (1)")
     args.threads = min(args.threads, args.connections)
     args.loadavg = os.getloadavg()[0]  # the machine's 1-min load before we start: noise hint
     if shutil.which("wrk") is None:
@@ -330,6 +362,9 @@ def main() -> int:
     if args.prism and not install_prism():
         notes.append("Prism could not be installed (npm install @stoplight/prism-cli); skipped")
         args.prism = False
+    if args.compile:  # the mock this interpreter runs, and the --before checkout's
+        before = [args.before / "src" / "usagemock"] if args.before else []
+        compile_packages([Path(usagemock.__file__).parent, *before])
     apis = sorted(PATHS) if args.api == "both" else [args.api]
     runs = {}
     with tempfile.TemporaryDirectory(prefix="usagemock-bench-") as tmp:

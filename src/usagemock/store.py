@@ -139,17 +139,19 @@ def redacted(state: str) -> str:
     return re.sub(r"([?&]password=)[^&#]*", r"\1***", masked)
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS orgs (
-    api TEXT NOT NULL, org_id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (api, org_id));
-CREATE TABLE IF NOT EXISTS ingests (
+#: The tables, created (when missing) in the write transaction that checks the seed: one commit
+#: where there were six, so a new state file costs five fewer disk syncs at start-up.
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS orgs (
+    api TEXT NOT NULL, org_id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (api, org_id))""",
+    """CREATE TABLE IF NOT EXISTS ingests (
     id INTEGER PRIMARY KEY, api TEXT NOT NULL, org_id TEXT NOT NULL,
-    at TEXT NOT NULL, amount INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS ingests_by_org ON ingests (api, org_id);
-CREATE TABLE IF NOT EXISTS clock (
-    id INTEGER PRIMARY KEY CHECK (id = 1), frozen_at TEXT, offset_seconds REAL NOT NULL);
-"""
+    at TEXT NOT NULL, amount INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS ingests_by_org ON ingests (api, org_id)",
+    """CREATE TABLE IF NOT EXISTS clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1), frozen_at TEXT, offset_seconds REAL NOT NULL)""",
+)
 
 
 def _unusable(path: str, exc: sqlite3.DatabaseError) -> str:
@@ -198,16 +200,17 @@ class SQLiteStore:
             self._db.execute("PRAGMA busy_timeout = 30000")
             if self.path != MEMORY:
                 self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.executescript(_SCHEMA)
-            self._check_seed(seed)
+            self._create_tables_and_check_seed(seed)
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
                 f"State file {self.path} cannot be used ({_unusable(self.path, exc)}); pass "
                 "--state with another path, or --state :memory: for a throw-away run."
             ) from exc
 
-    def _check_seed(self, seed: int) -> None:
+    def _create_tables_and_check_seed(self, seed: int) -> None:
         with self._transaction("BEGIN IMMEDIATE"):
+            for statement in _SCHEMA:
+                self._db.execute(statement)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('seed', ?)", (str(seed),))
             stored = self._db.execute("SELECT value FROM meta WHERE key = 'seed'").fetchone()[0]
         if stored != str(seed):

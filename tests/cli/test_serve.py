@@ -37,7 +37,8 @@ def test_a_worker_starts_without_a_collection_then_collects(
 ) -> None:
     """Building a worker's app runs no garbage collection; what it built is frozen, gc back on."""
     settings = {"api": "kenbun", "state": str(tmp_path / "state.sqlite3"), "seed": "1"}
-    monkeypatch.setenv("USAGEMOCK_WORKER_SETTINGS", json.dumps(settings))
+    handed = {"settings": settings, "register": []}
+    monkeypatch.setenv("USAGEMOCK_WORKER_SETTINGS", json.dumps(handed))
     app = worker_app()
     assert callable(app)
     assert collections == []

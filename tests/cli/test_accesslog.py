@@ -92,17 +92,22 @@ async def _no_body() -> Message:
 
 
 class _Flushes(io.StringIO):
-    """A stream that counts its flushes and what was written by each."""
+    """A stream that counts its writes, its flushes and what was written by each flush."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.writes = 0
         self.flushed: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
 
     def flush(self) -> None:
         self.flushed.append(self.getvalue())
 
 
-def test_lines_of_one_loop_turn_go_out_in_one_flush_at_its_end() -> None:
+def test_lines_of_one_loop_turn_go_out_in_one_write_and_flush_at_its_end() -> None:
     """Concurrent requests' lines are flushed together, once the turn that wrote them is over."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -123,3 +128,5 @@ def test_lines_of_one_loop_turn_go_out_in_one_flush_at_its_end() -> None:
     asyncio.run(three_requests())
     assert len(stream.flushed) == 1, "one flush for the turn, not one per line"
     assert stream.flushed[0].count("\n") == 3, "after all three lines"
+    # One write too: a stream that writes through (PYTHONUNBUFFERED) makes each a system call.
+    assert stream.writes == 1

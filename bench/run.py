@@ -228,7 +228,9 @@ def report(summary: dict[str, Any]) -> None:
         f"connections={cfg['connections']} threads={cfg['threads']} duration={cfg['duration']:g}s "
         f"warmup={cfg['warmup']:g}s loadavg before={cfg['loadavg']:.2f} "
         f"after={summary['loadavg_after']:.2f} cores={os.cpu_count()} "
-        f"bytecode={'written' if cfg['compile'] else 'unwritten'}"
+        f"bytecode={'written' if cfg['compile'] else 'unwritten'} "
+        # Unbuffered, stdout writes through at once: what the servers' output costs depends on it.
+        f"PYTHONUNBUFFERED={os.environ.get('PYTHONUNBUFFERED', 'unset')}"
     )
     for api, run in summary["apis"].items():
         print(f"\n{api} GET {PATHS[api]}")

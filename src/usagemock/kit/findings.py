@@ -99,6 +99,7 @@ def finding(
         status = response.status_code
         content_type = response.headers.get("content-type", [None])[0]
         body = response.content.decode("utf-8", "replace")[:BODY_EXCERPT]
+    url = plan.target.shown(url or "")
     token = plan.token
     parameters = (where.path_parameters or {}) if isinstance(where, Case) else {}
     source = _source(plan.api, check, stage, status, parameters)

@@ -69,7 +69,7 @@ def build_schema(plan: Plan, *, disabled: Sequence[str] = ()) -> BaseSchema:
     config = schemathesis.Config.from_dict(
         {
             "seed": plan.seed,
-            "base-url": plan.target.base_url,
+            "base-url": plan.target.engine_base_url,
             "request-timeout": plan.request_timeout,
             # Keep going after a failure, so one run reports every broken check, not the first.
             "continue-on-failure": True,

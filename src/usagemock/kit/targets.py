@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -81,6 +81,24 @@ class Target:
     def in_process(cls, app: Any) -> Target:
         """An ASGI app called in this process, without a socket."""
         return cls(IN_PROCESS_URL, app)
+
+    @property
+    def engine_base_url(self) -> str:
+        """The base URL schemathesis' engine gets: none (relative paths) for an in-process app.
+
+        The engine's capability probes go over the network to an absolute base URL even when
+        the schema has an app: an in-process run would send them to whatever listens on
+        IN_PROCESS_URL (a developer's own ``usagemock serve``), and what it answered would change
+        the cases a seed generates. Without a base URL the probes are skipped.
+        """
+        return self.base_url if self.app is None else ""
+
+    def shown(self, url: str) -> str:
+        """``url`` as reports show it: an in-process request at IN_PROCESS_URL, to replay."""
+        if self.app is None or not url:
+            return url
+        parts = urlsplit(url)
+        return self.base_url + urlunsplit(("", "", parts.path, parts.query, ""))
 
     @property
     def label(self) -> str:

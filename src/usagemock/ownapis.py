@@ -15,9 +15,20 @@ from collections.abc import Mapping, Sequence
 REGISTER_VARIABLE = "USAGEMOCK_REGISTER"
 
 
-def named_in(environ: Mapping[str, str]) -> tuple[str, ...]:
-    """The APIs ``USAGEMOCK_REGISTER`` names in ``environ`` (blank parts skipped, as unset)."""
-    return tuple(part for part in environ.get(REGISTER_VARIABLE, "").split(",") if part.strip())
+def named(
+    given: Sequence[str], option: str, environ: Mapping[str, str]
+) -> tuple[tuple[str, ...], str]:
+    """The APIs to register, and where they were named (the start of a refusal's line).
+
+    ``option``'s values ``given``, else the ones ``USAGEMOCK_REGISTER`` names in ``environ``
+    (blank parts skipped, as unset).
+    """
+    if given:
+        return tuple(given), f"Option {option}"
+    variable = environ.get(REGISTER_VARIABLE, "")
+    return tuple(part for part in variable.split(",") if part.strip()), (
+        f"Environment variable {REGISTER_VARIABLE}"
+    )
 
 
 def register_apis(registered: Sequence[str], source: str) -> None:

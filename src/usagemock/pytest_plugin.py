@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from usagemock.ownapis import REGISTER_VARIABLE, named_in, register_apis
+from usagemock.ownapis import REGISTER_VARIABLE, named, register_apis
 from usagemock.testing import free_port, wait_listening
 
 MARKER = "usagemock"
@@ -100,14 +100,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{CONTRACT_MARKER}: a contract test added by --usagemock-url"
     )
-    registered = _registered(config)
+    registered, source = _registered(config)
     if registered:
         from usagemock.apis import names, unregister
         from usagemock.errors import ConfigError
 
         before = names()
         try:
-            register_apis(registered, "Option --usagemock-register")
+            register_apis(registered, source)
         except ConfigError as exc:
             raise pytest.UsageError(f"usagemock: {exc}") from None
         for name in names():
@@ -115,12 +115,12 @@ def pytest_configure(config: pytest.Config) -> None:
                 config.add_cleanup(functools.partial(unregister, name))
 
 
-def _registered(config: pytest.Config) -> tuple[str, ...]:
-    """The users' APIs to register: ``--usagemock-register``, else ``USAGEMOCK_REGISTER``."""
-    from_option: list[str] = config.getoption("usagemock_register")
-    if from_option:
-        return tuple(from_option)
-    return named_in(os.environ)
+def _registered(config: pytest.Config) -> tuple[tuple[str, ...], str]:
+    """The users' APIs to register, and where they were named.
+
+    ``--usagemock-register``, else ``USAGEMOCK_REGISTER``.
+    """
+    return named(config.getoption("usagemock_register"), "--usagemock-register", os.environ)
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def usagemock_server(
     for name in ("api", "seed", "fixtures", "now", "scenario"):
         if options.get(name) is not None:  # what the marker leaves out keeps its default
             args += [f"--{name}", str(options[name])]
-    registered = _registered(request.config)
+    registered, _ = _registered(request.config)
     env = dict(os.environ)
     if registered:  # the users' APIs, importable from where pytest was run (serve's folder is not)
         env[REGISTER_VARIABLE] = ",".join(registered)

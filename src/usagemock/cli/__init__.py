@@ -20,7 +20,7 @@ import click
 from usagemock import __version__
 from usagemock.apis import names
 from usagemock.errors import UsageMockError
-from usagemock.ownapis import REGISTER_VARIABLE, named_in, register_apis
+from usagemock.ownapis import REGISTER_VARIABLE, named, register_apis
 from usagemock.specs import Problem, lint, load_document
 
 #: The module that defines each command, imported when the command is asked for: ``usagemock
@@ -108,11 +108,8 @@ _REGISTERED = "usagemock.registered"  # where a command finds what --register na
 @click.pass_context
 def main(ctx: click.Context, registered: tuple[str, ...]) -> None:
     """OpenAPI-driven mock server and contract-test kit for usage and billing APIs."""
-    if registered:
-        register_apis(registered, "Option --register")
-    else:
-        registered = named_in(os.environ)
-        register_apis(registered, f"Environment variable {REGISTER_VARIABLE}")
+    registered, source = named(registered, "--register", os.environ)
+    register_apis(registered, source)
     ctx.meta[_REGISTERED] = registered
 
 

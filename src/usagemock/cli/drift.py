@@ -112,13 +112,13 @@ def _open_usagemock(base_url: str, api: str, token: str) -> bool:
     mode = answer.headers.get(AUTH_MODE_HEADER)
     if mode is not None and answer.status_code == 404:
 
-        def serves(candidate: str) -> bool:
+        def answer_at(candidate: str) -> tuple[int, str | None] | None:
             found = _sample(candidate, api, token)
             return (
-                found is not None and found.status_code != 404 and AUTH_MODE_HEADER in found.headers
+                None if found is None else (found.status_code, found.headers.get(AUTH_MODE_HEADER))
             )
 
-        where = elsewhere(base_url, api, token, serves)
+        where = elsewhere(base_url, api, token, answer_at)
         raise ConfigError(
             f"{redact(base_url, token)} is a usagemock, but it answers 404 to GET "
             f"{redact(facts(api).sample_path, token)}: "

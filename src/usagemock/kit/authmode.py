@@ -97,23 +97,31 @@ def _mode(response: Response) -> str | None:
 def _elsewhere(plan: Plan, case: Case[Any]) -> str:
     """Where this usagemock serves ``plan.api``, found by asking, or what to try instead."""
 
-    def serves(candidate: str) -> bool:
+    def answer_at(candidate: str) -> tuple[int, str | None] | None:
         answer = _ask(plan, case, candidate)
-        return answer is not None and answer.status_code != 404 and _mode(answer) is not None
+        return None if answer is None else (answer.status_code, _mode(answer))
 
-    return elsewhere(plan.target.base_url, plan.api, plan.token, serves)
+    return elsewhere(plan.target.base_url, plan.api, plan.token, answer_at)
 
 
-def elsewhere(base_url: str, api: str, token: str, serves: Callable[[str], bool]) -> str:
+def elsewhere(
+    base_url: str,
+    api: str,
+    token: str,
+    answer_at: Callable[[str], tuple[int, str | None] | None],
+) -> str:
     """Where a usagemock answering 404 at ``base_url`` serves ``api``, or what to try instead.
 
-    ``serves(candidate)`` says whether a usagemock answers the API's request at that base URL.
+    ``answer_at(candidate)`` is the status and the stated auth mode (None: not a usagemock) of
+    the answer to the API's request at that base URL, or None for no answer. A usagemock serves
+    the API there when it states its mode in an answer other than 404.
     """
     parts = urlsplit(base_url)
     root = f"{parts.scheme}://{parts.netloc}"
     # One serving every API has each under /<api>; one started with --api has it at its root.
     for candidate in (f"{root}/{api}", root):
-        if candidate != base_url and serves(candidate):
+        found = None if candidate == base_url else answer_at(candidate)
+        if found is not None and found[0] != 404 and found[1] is not None:
             where = redact(candidate, token)
             return f"it does not serve {api} there; it has it at {where}; use that as the base URL."
     shown = redact(root, token)

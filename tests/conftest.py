@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,3 +143,31 @@ def seats() -> Iterator[str]:
         yield SEATS.name
     finally:
         apis.unregister(SEATS.name)
+
+
+class Listener:
+    """A loopback port that counts the connections made to it, closing each at once."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.05)
+        self.port: int = self.socket.getsockname()[1]
+        self.connections = 0
+        self._open = True
+        self._thread = threading.Thread(target=self._accept)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while self._open:
+            try:
+                connection, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        """Stop accepting and free the port."""
+        self._open = False
+        self._thread.join()
+        self.socket.close()

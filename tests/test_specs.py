@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import socket
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 from openapi_spec_validator import validate
 
-from tests.conftest import REPO
+from tests.conftest import REPO, Listener
 from usagemock.cli import main
 from usagemock.errors import SpecError
 from usagemock.specs import lint, load_bundled, load_document, spec_path
@@ -168,38 +166,10 @@ def test_lint_refuses_a_file_reference_without_reading_it(tmp_path: Path) -> Non
     assert "self-contained" in result.output and "bundle" in result.output
 
 
-class _Listener:
-    """A loopback port that counts the connections made to it, closing each at once."""
-
-    def __init__(self) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.socket.settimeout(0.05)
-        self.port: int = self.socket.getsockname()[1]
-        self.connections = 0
-        self._open = True
-        self._thread = threading.Thread(target=self._accept)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while self._open:
-            try:
-                connection, _ = self.socket.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            connection.close()
-
-    def close(self) -> None:
-        """Stop accepting and free the port."""
-        self._open = False
-        self._thread.join()
-        self.socket.close()
-
-
 @pytest.mark.parametrize("form", ["ref", "dynamic-ref"])
 def test_lint_makes_no_request_for_an_http_reference(tmp_path: Path, form: str) -> None:
     """An `http://` $ref, or a local one under an `http://` $id, is refused without a request."""
-    listener = _Listener()
+    listener = Listener()
     try:
         url = f"http://127.0.0.1:{listener.port}/schema.json"
         schema = {"$ref": url} if form == "ref" else {"$dynamicRef": url, "default": 1}

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-
 import httpx
 import pytest
 from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import Listener
 from tests.kit.broken_servers import BROKEN, TOKEN
 from tests.kit.conftest import finished
 from usagemock.cli import main
@@ -106,30 +103,15 @@ def test_an_in_process_run_sends_nothing_over_the_network() -> None:
     even when the schema has an app: to a developer's own ``usagemock serve`` on port 8000, whose
     answers then changed the cases a seed generates.
     """
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    connected: list[object] = []
-    done = threading.Event()
-
-    def accept() -> None:
-        while not done.is_set():
-            with contextlib.suppress(TimeoutError):
-                connection, _ = listener.accept()
-                connected.append(connection)
-                connection.close()
-
-    watcher = threading.Thread(target=accept, daemon=True)
-    watcher.start()
+    listener = Listener()
+    base_url = f"http://127.0.0.1:{listener.port}"
     broken = next(b for b in BROKEN if b.api == "kenbun")
     target = Target(base_url, broken.app())
     plan = Plan(api="kenbun", target=target, seed=1, token=TOKEN, max_examples=5)
     try:
         result = finished(list(run(plan)))
     finally:
-        done.set()
-        watcher.join()
         listener.close()
-    assert connected == []
+    assert listener.connections == 0
     assert result.failures, "the broken server's findings, to see their URLs"
     assert all(finding.url.startswith(base_url + "/") for finding in result.failures)
